@@ -1,0 +1,115 @@
+"""Prompt templates and how they are rendered into the text a backend receives.
+
+A template is a (system, user) pair built from a Problem. Rendering turns it into one string:
+- `chatml` (default, the paper's protocol): a raw ChatML string, used for base models too,
+  exactly as the Qwen2.5-Math evaluation does (no tokenizer chat template involved);
+- `chat`: the model tokenizer's own chat template (`apply_chat_template`), for instruct models
+  trained with another format.
+Backends only ever see the rendered text, so the request key covers the exact prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cfteval.errors import UserError
+from cfteval.records import Problem
+
+QWEN25_MATH_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+MMLU_PRO_SYSTEM = (
+    'Please reason step by step, and put your answer with "the answer is (X)" '
+    "where X is the correct letter choice."
+)
+HELPFUL_SYSTEM = "You are a helpful assistant."
+
+PROMPT_FORMATS = ("chatml", "chat")
+LETTERS = "ABCDEFGHIJKLMNOP"
+
+
+@dataclass(frozen=True)
+class Messages:
+    """A system and a user message: what every template produces before rendering."""
+
+    system: str
+    user: str
+
+    def as_list(self) -> list[dict[str, str]]:
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+
+
+def _qwen25_math_cot(problem: Problem) -> Messages:
+    return Messages(QWEN25_MATH_SYSTEM, problem.question)
+
+
+def _mmlu_pro_cot(problem: Problem) -> Messages:
+    options = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(problem.choices or []))
+    user = f"Question:\n{problem.question}\nOptions:\n{options}\nAnswer: Let's think step by step."
+    return Messages(MMLU_PRO_SYSTEM, user)
+
+
+def _gpqa(problem: Problem) -> Messages:
+    choices = " ".join(f"({LETTERS[i]}) {text}" for i, text in enumerate(problem.choices or []))
+    return Messages(HELPFUL_SYSTEM, f"{problem.question}\nAnswer Choices: {choices}")
+
+
+TEMPLATES: dict[str, Callable[[Problem], Messages]] = {
+    "qwen25-math-cot": _qwen25_math_cot,
+    "mmlu-pro-cot": _mmlu_pro_cot,
+    "gpqa": _gpqa,
+}
+
+
+def build_messages(problem: Problem, template: str) -> Messages:
+    """The (system, user) messages of `template` for `problem`."""
+    if template not in TEMPLATES:
+        raise UserError(f"unknown prompt template {template!r}; known: {', '.join(TEMPLATES)}")
+    return TEMPLATES[template](problem)
+
+
+def render_chatml(messages: Messages) -> str:
+    """The raw ChatML string of the protocol, ending with an open assistant turn."""
+    return (
+        f"<|im_start|>system\n{messages.system}<|im_end|>\n"
+        f"<|im_start|>user\n{messages.user}<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+
+
+def render_with_tokenizer(messages: Messages, tokenizer: Any) -> str:
+    """The model's own chat template, with the generation prompt appended."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise UserError(
+            "--prompt-format chat needs a tokenizer with a chat template; this model has none "
+            "(use --prompt-format chatml)"
+        )
+    return tokenizer.apply_chat_template(
+        messages.as_list(), tokenize=False, add_generation_prompt=True
+    )
+
+
+def render_prompt(
+    problem: Problem, template: str, prompt_format: str = "chatml", tokenizer: Any = None
+) -> str:
+    """Render `problem` with `template` in `prompt_format` into the text sent to the model."""
+    messages = build_messages(problem, template)
+    if prompt_format == "chatml":
+        return render_chatml(messages)
+    if prompt_format == "chat":
+        return render_with_tokenizer(messages, tokenizer)
+    raise UserError(
+        f"unknown prompt format {prompt_format!r}; choose one of {', '.join(PROMPT_FORMATS)}"
+    )
+
+
+def template_fingerprint(template: str, prompt_format: str, tokenizer: Any = None) -> str:
+    """A short hash identifying the rendered template, recorded in run manifests.
+
+    Rendering a fixed probe problem captures the template text and, in chat mode, the
+    tokenizer's chat template, so any change to either changes the hash.
+    """
+    probe = Problem("probe", "0", "{question}", "", "math", choices=["{a}", "{b}", "{c}", "{d}"])
+    text = render_prompt(probe, template, prompt_format, tokenizer)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
