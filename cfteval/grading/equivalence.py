@@ -1,0 +1,373 @@
+"""Is a predicted final answer equivalent to the gold answer?
+
+`is_equivalent(pred, gold, answer_type, *, benchmark="") -> bool` takes an *already extracted*
+answer (extract.py) and never raises: anything it cannot decide safely is "not equivalent".
+
+Conventions (those of /work/shared/grading/README.md, made precise here):
+- Cheap checks first: normalised string equality, then plain numbers (numbers.py, exact
+  Fractions, microseconds); sympy only for what is left.
+- Numbers: exact values (integers, fractions, mixed numbers: `3\\frac12` = 7/2) must be equal;
+  when either side is written as a decimal the relative tolerance applies: 1e-4 for maths,
+  4% (TheoremQA's official rule) for the theoremqa benchmark. Never an absolute rounding, so
+  `4.7e-34` ≠ `4.7e-35` and `1/2004!` ≠ `1/2006!`. `3.83e35`, `3.83\\times10^{35}` are numbers.
+- Percent: `X%` equals `X` or `X/100` only when a `%` is written on one side; `25` ≠ `0.25`.
+- Thousands separators (`1,000`, `1{,}000`, `1\\,000`, `16,\\!386.20`), currency, degree
+  signs, trailing unit words and `\\text{}` are presentation; variables, `\\pm` and signs are not.
+- Lists of answers and `\\{…\\}` sets are unordered; tuples, points, vectors and intervals are
+  ordered and keep their bracket types (`(1,2)` ≠ `[1,2]`); unions compare part by part,
+  unordered; matrices cell by cell (a column vector may be written as a tuple).
+- `a \\pm b` is the two-element list {a-b, a+b}.
+- Equations compare as equations: (lhs - rhs) must be a nonzero constant multiple of the
+  gold's, so `x^2/16 + y^2/12 = 1/4` = `x^2/4 + y^2/3 = 1` but `x^2+y^2=1` ≠ `x^2-y^2=1`.
+  `x = 3` (or `(x, y) = (1, 2)`, `x \\in [0,1]`, `f(x) = 2x`) equals `3` (`2x`) when the gold
+  is a value, and a gold `k = n+1` / `f(x) = 2x` equals a bare `n+1` / `2x` (lhs a variable or
+  `f(x)`; `2x + z = 1` stays an equation). `x = 2, y = 3` equals the point `(2, 3)`.
+- Inequalities: each part must be a positive multiple of a gold part with the same strictness;
+  a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`).
+- Expressions: sampled at fixed points at 25 digits; two *exact* expressions must agree to 1e-12
+  (`20001/π` ≠ `20000/π`), the maths tolerance only applies once a decimal is involved; the
+  free symbols must be the same (case-sensitive); radical-free expressions must also agree at
+  negative points (`|x|` ≠ `x`).
+- Words (`\\text{Evelyn}`) compare case-insensitively; a number base subscript may be omitted
+  (`1011` = `1011_2`) but two different bases never match; `0.\\overline{3}` = 1/3.
+- `i` is the imaginary unit and a lone `e` Euler's number.
+- Multiple choice / TheoremQA options: the upper-case letters must match. TheoremQA bools:
+  true/yes/correct vs false/no/incorrect. TheoremQA lists ("list", "list of integer", "list of
+  float"): ordered, bracket type ignored, elementwise with the 4% tolerance. For benchmark
+  theoremqa with answer_type "math" the type is inferred from the gold (True/False, (a)…(e),
+  [..], integer, float).
+Changed vs the README: nothing; one precision — exact values never get the tolerance
+(`100001` ≠ `100000`, TheoremQA integer `216` ≠ `220`); it applies only when a decimal is
+involved (so `920.26` = `920.25` under 1e-4, as the README's rule says).
+
+Safety: inputs over 4000 characters or nested deeper than 40 brackets are refused up front,
+textual power towers and trees that would create huge numbers before any evaluation
+(safety.py); sympy objects come only from the LaTeX grammar (symbolic.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from cfteval.grading.latex_parse import (
+    Shape,
+    has_top_level,
+    is_relation,
+    parse_shape,
+    strip_variable_prefix,
+)
+from cfteval.grading.normalize import comparison_key, normalize_answer
+from cfteval.grading.numbers import numbers_equal, parse_number
+from cfteval.grading.safety import is_acceptable_text
+
+logger = logging.getLogger(__name__)
+
+MATH_REL_TOL = 1e-4
+THEOREMQA_REL_TOL = 0.04
+MAX_LIST_ITEMS = 64
+
+_EQUALS = re.compile(r"=")
+_IN = re.compile(r"\\in(?![a-zA-Z])")
+_LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
+_WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
+_BASE_NUMBER = re.compile(r"^(-?[0-9.][0-9A-Za-z.]*)_\{?(\d+)\}?$")
+_PLUS_MINUS = re.compile(r"\\pm|\\mp|±")
+_TRUE_WORDS = frozenset({"true", "yes", "correct", "t", "right"})
+_FALSE_WORDS = frozenset({"false", "no", "incorrect", "f", "wrong"})
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = "") -> bool:
+    """Whether the extracted answer `pred` is equivalent to `gold` (see the module docstring)."""
+    if not isinstance(pred, str) or not isinstance(gold, str):
+        return False
+    if (
+        not pred.strip()
+        or not gold.strip()
+        or not is_acceptable_text(pred)
+        or not is_acceptable_text(gold)
+    ):
+        return False
+    benchmark = (benchmark or "").lower()
+    answer_type = (answer_type or "math").strip().lower()
+    if answer_type.startswith("list"):  # TheoremQA's own names: "list of integer", "list of float"
+        answer_type = "list"
+    if benchmark.startswith("theoremqa") and answer_type == "math":
+        answer_type = infer_theoremqa_type(gold)
+    rel_tol = THEOREMQA_REL_TOL if benchmark.startswith("theoremqa") else MATH_REL_TOL
+    try:
+        if answer_type in ("multiple_choice", "option"):
+            pred_letter, gold_letter = choice_letter(pred), choice_letter(gold)
+            return pred_letter is not None and pred_letter == gold_letter
+        if answer_type == "bool":
+            pred_bool = bool_value(pred)
+            return pred_bool is not None and pred_bool == bool_value(gold)
+        if answer_type == "list":
+            return _lists_equal(normalize_answer(pred), normalize_answer(gold), rel_tol)
+        return _answers_equal(normalize_answer(pred), normalize_answer(gold), rel_tol)
+    except (RecursionError, MemoryError, OverflowError) as error:
+        logger.debug("refused %r vs %r: %s", pred[:80], gold[:80], type(error).__name__)
+        return False
+    except Exception:  # a grader bug must cost one verdict, never the run
+        logger.warning("equivalence check failed for %r vs %r", pred[:80], gold[:80], exc_info=True)
+        return False
+
+
+def infer_theoremqa_type(gold: str) -> str:
+    """TheoremQA's answer type from the shape of its gold answer."""
+    text = gold.strip()
+    if text.lower() in ("true", "false"):
+        return "bool"
+    if re.fullmatch(r"\(?[a-eA-E]\)", text):
+        return "option"
+    if text.startswith("["):
+        return "list"
+    if _INTEGER.match(text):
+        return "integer"
+    if _FLOAT.match(text):
+        return "float"
+    return "math"
+
+
+def choice_letter(text: str) -> str | None:
+    """The upper-case letter an answer names: `B`, `(b)`, `\\text{(C)}`, `C) 42 m/s`; else None."""
+    match = _LETTER.match(normalize_answer(text))
+    return match.group(1).upper() if match else None
+
+
+def bool_value(text: str) -> bool | None:
+    """True/False from a TheoremQA boolean answer, or None when it is neither."""
+    word = re.sub(r"[^a-z]", "", normalize_answer(text).lower())
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    return None
+
+
+def _lists_equal(pred: str, gold: str, rel_tol: float) -> bool:
+    """TheoremQA lists: ordered, any brackets, elementwise."""
+    pred_shape, gold_shape = parse_shape(pred), parse_shape(gold)
+    pred_items = pred_shape.children if pred_shape.kind != "atom" else [pred_shape]
+    gold_items = gold_shape.children if gold_shape.kind != "atom" else [gold_shape]
+    if len(pred_items) != len(gold_items):
+        return False
+    return all(_shapes_equal(p, g, rel_tol) for p, g in zip(pred_items, gold_items, strict=True))
+
+
+def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
+    if not pred or not gold:
+        return False
+    if comparison_key(pred) == comparison_key(gold):
+        return True
+    gold_number = parse_number(gold)
+    if gold_number is not None:
+        pred_number = parse_number(pred) or parse_number(strip_variable_prefix(pred))
+        if pred_number is not None:
+            return numbers_equal(pred_number, gold_number, rel_tol)
+    if not has_top_level(gold, _EQUALS) and not _IN.search(gold):
+        pred = strip_variable_prefix(pred)
+    return _shapes_equal(parse_shape(pred), parse_shape(gold), rel_tol)
+
+
+def _expand_plus_minus(shape: Shape) -> Shape:
+    """`a \\pm b` → the list [a - b, a + b]."""
+    if (
+        shape.kind != "atom"
+        or not _PLUS_MINUS.search(shape.text)
+        or len(_PLUS_MINUS.findall(shape.text)) > 1
+    ):
+        return shape
+    minus = _PLUS_MINUS.sub("-", shape.text).strip()
+    plus = _PLUS_MINUS.sub("+", shape.text).strip().lstrip("+").strip()
+    return Shape("list", shape.text, [Shape("atom", minus), Shape("atom", plus)])
+
+
+def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
+    pred, gold = _expand_plus_minus(pred), _expand_plus_minus(gold)
+    if len(pred.children) > MAX_LIST_ITEMS or len(gold.children) > MAX_LIST_ITEMS:
+        return False
+    if _relation_against_interval(pred, gold) or _relation_against_interval(gold, pred):
+        return _relation_matches_interval(pred, gold, rel_tol)
+    if gold.kind == "seq" and gold.brackets == "()" and pred.kind == "list":
+        # `x = 2, y = 3` for the point (2, 3): the values in the order written.
+        values = [strip_variable_prefix(item.text) for item in pred.children if item.kind == "atom"]
+        if len(values) == len(pred.children) and all(
+            v != item.text for v, item in zip(values, pred.children, strict=True)
+        ):
+            return _ordered_equal(
+                [Shape("atom", value) for value in values], gold.children, rel_tol
+            )
+    if gold.kind in ("list", "set"):
+        return pred.kind in ("list", "set") and _unordered_equal(
+            pred.children, gold.children, rel_tol
+        )
+    if gold.kind == "union":
+        return pred.kind == "union" and _unordered_equal(pred.children, gold.children, rel_tol)
+    if gold.kind == "seq":
+        if pred.kind == "matrix" and gold.brackets == "()" and _is_vector(pred):
+            return _ordered_equal(pred.children, gold.children, rel_tol)
+        return (
+            pred.kind == "seq"
+            and pred.brackets == gold.brackets
+            and _ordered_equal(pred.children, gold.children, rel_tol)
+        )
+    if gold.kind == "matrix":
+        if pred.kind == "seq" and pred.brackets == "()" and _is_vector(gold):
+            return _ordered_equal(pred.children, gold.children, rel_tol)
+        return (
+            pred.kind == "matrix"
+            and pred.rows == gold.rows
+            and _ordered_equal(pred.children, gold.children, rel_tol)
+        )
+    return pred.kind == "atom" and _atoms_equal(pred.text, gold.text, rel_tol)
+
+
+def _is_interval(shape: Shape) -> bool:
+    if shape.kind == "union":
+        return all(_is_interval(part) for part in shape.children)
+    return shape.kind == "seq" and len(shape.children) == 2
+
+
+def _relation_against_interval(relation: Shape, interval: Shape) -> bool:
+    return relation.kind == "atom" and is_relation(relation.text) and _is_interval(interval)
+
+
+def _relation_matches_interval(pred: Shape, gold: Shape, rel_tol: float) -> bool:
+    """`x < 3` against `(-\\infty, 3)` (either side may be the inequality)."""
+    from cfteval.grading import symbolic
+
+    pieces = []
+    for shape in (pred, gold):
+        if shape.kind == "atom":
+            relation = symbolic.to_sympy(shape.text)
+            intervals = symbolic.relation_intervals(relation) if relation is not None else None
+        else:
+            intervals = _interval_pieces(shape)
+        if intervals is None:
+            return False
+        pieces.append(intervals)
+    return symbolic.intervals_equal(pieces[0], pieces[1], rel_tol)
+
+
+def _interval_pieces(shape: Shape) -> list | None:
+    from cfteval.grading import symbolic
+
+    pieces = []
+    for part in shape.children if shape.kind == "union" else [shape]:
+        start, end = (symbolic.to_sympy(child.text) for child in part.children)
+        if start is None or end is None:
+            return None
+        pieces.append((start, end, part.brackets[0] == "(", part.brackets[1] == ")"))
+    return pieces
+
+
+def _is_vector(matrix: Shape) -> bool:
+    return matrix.rows == 1 or matrix.rows == len(matrix.children)
+
+
+def _ordered_equal(pred: list[Shape], gold: list[Shape], rel_tol: float) -> bool:
+    return len(pred) == len(gold) and all(
+        _shapes_equal(p, g, rel_tol) for p, g in zip(pred, gold, strict=True)
+    )
+
+
+def _unordered_equal(pred: list[Shape], gold: list[Shape], rel_tol: float) -> bool:
+    """Same items in any order: each gold item is matched by a distinct predicted item."""
+    if len(pred) != len(gold):
+        return False
+    unused = list(pred)
+    for gold_item in gold:
+        for candidate in unused:
+            if _shapes_equal(candidate, gold_item, rel_tol):
+                unused.remove(candidate)
+                break
+        else:
+            return False
+    return True
+
+
+def _atoms_equal(pred: str, gold: str, rel_tol: float) -> bool:
+    """Two single answers (no top-level list structure)."""
+    if comparison_key(pred) == comparison_key(gold):
+        return True
+    gold_has_equation, pred_has_equation = (
+        has_top_level(gold, _EQUALS),
+        has_top_level(pred, _EQUALS),
+    )
+    if pred_has_equation and not gold_has_equation:
+        pred = strip_variable_prefix(pred)
+        pred_has_equation = has_top_level(pred, _EQUALS)
+    elif gold_has_equation and not pred_has_equation:
+        value = strip_variable_prefix(gold)
+        if value == gold:  # `2x + z = 1` is an equation, not a named value
+            return False
+        gold, gold_has_equation = value, False
+    gold_number, pred_number = parse_number(gold), parse_number(pred)
+    if gold_number is not None and pred_number is not None:
+        return numbers_equal(pred_number, gold_number, rel_tol)
+    if _WORDS.match(pred) and _WORDS.match(gold):
+        return pred.lower() == gold.lower()
+    pred_letter, gold_letter = _parenthesised_letter(pred), _parenthesised_letter(gold)
+    if pred_letter or gold_letter:  # an option such as `\\text{(C)}`: a bare `C` names it too
+        return _bare_letter(pred) == _bare_letter(gold)
+    if (gold_base := _BASE_NUMBER.match(gold)) or _BASE_NUMBER.match(pred):
+        return _base_numbers_equal(pred, gold, gold_base)
+    return _symbolic_equal(pred, gold, pred_has_equation, gold_has_equation, rel_tol)
+
+
+def _base_numbers_equal(pred: str, gold: str, gold_base: re.Match[str] | None) -> bool:
+    """`1011_2` vs `1011_{2}` or a bare `1011`: same digits, and the same base where both give one."""
+    pred_base = _BASE_NUMBER.match(pred)
+    pred_digits, pred_radix = (
+        (pred_base.group(1), pred_base.group(2)) if pred_base else (pred, None)
+    )
+    gold_digits, gold_radix = (
+        (gold_base.group(1), gold_base.group(2)) if gold_base else (gold, None)
+    )
+    if pred_radix is not None and gold_radix is not None and pred_radix != gold_radix:
+        return False
+    return pred_digits.upper() == gold_digits.upper()
+
+
+def _bare_letter(text: str) -> str | None:
+    match = re.fullmatch(r"\(?\s*([A-Za-z])\s*\)?", text)
+    return match.group(1).upper() if match else None
+
+
+def _parenthesised_letter(text: str) -> str | None:
+    match = re.fullmatch(r"\(\s*([A-Za-z])\s*\)", text)
+    return match.group(1).upper() if match else None
+
+
+def _symbolic_equal(
+    pred: str, gold: str, pred_equation: bool, gold_equation: bool, rel_tol: float
+) -> bool:
+    """The sympy path: equations, inequalities and expressions (imported lazily: it is slow to load)."""
+    from cfteval.grading import symbolic
+
+    if pred_equation != gold_equation:
+        return False
+    if is_relation(pred) or is_relation(gold):
+        pred_expr, gold_expr = symbolic.to_sympy(pred), symbolic.to_sympy(gold)
+        return (
+            pred_expr is not None
+            and gold_expr is not None
+            and symbolic.relations_equal(pred_expr, gold_expr, rel_tol)
+        )
+    pred_percent, gold_percent = pred.endswith("%"), gold.endswith("%")
+    pred_expr = symbolic.to_sympy(pred.rstrip("%").strip())
+    gold_expr = symbolic.to_sympy(gold.rstrip("%").strip())
+    if pred_expr is None or gold_expr is None:
+        return False
+    if gold_equation:
+        return symbolic.equations_equal(pred_expr, gold_expr, rel_tol)
+    if symbolic.expressions_equal(pred_expr, gold_expr, rel_tol):
+        return True
+    if pred_percent != gold_percent:  # `X%` may also be read as X/100
+        if pred_percent:
+            return symbolic.expressions_equal(pred_expr / 100, gold_expr, rel_tol)
+        return symbolic.expressions_equal(pred_expr, gold_expr / 100, rel_tol)
+    return False

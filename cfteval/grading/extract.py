@@ -1,0 +1,215 @@
+"""Final-answer extraction: the substring of a model's text that is its final answer.
+
+Public entry point: `extract_answer(text, answer_type, *, n_choices=None) -> str | None`.
+It returns the answer as the model wrote it (trimmed, outer `$` removed); deciding whether it
+equals the gold is `equivalence.is_equivalent`'s job. None means "no answer stated", which the
+grader scores as wrong — never a guess.
+
+Free-form maths ("math": MATH, MATH-500, Minerva, GSM8K, OlympiadBench, AIME, AMC), first rule
+that yields something wins:
+1. the last closed `\\boxed{…}` / `\\fbox{…}` / `\\boxed 5` (brace-matched; empty boxes skipped);
+2. the answer after the LAST answer phrase — "the answer is", "the final answer is" (Minerva's
+   "Final Answer: The final answer is $5$. I hope it is correct." gives "5"), "Answer:" lines,
+   a "**Final Answer**" heading, GSM8K's "#### 1,080". A `$…$` right after the phrase is taken
+   whole, otherwise the answer runs to the end of the sentence; a span that is prose ("the
+   answer is not clear") is skipped in favour of the previous phrase;
+3. the whole text, when it is itself a short answer with no prose ("0.5", "(1,2]", "x=3",
+   "\\frac{1}{2}", "30 degrees"; precise rule in `extract_spans.bare_answer`);
+4. the last bold `**…**` whose content is an answer, not a heading ("**Step 2**" is a heading);
+5. the last `$…$` / `\\(…\\)` / `\\[…\\]` span, when no digit follows it and it is not prose
+   ("The matrix is $\\begin{pmatrix}…\\end{pmatrix}$");
+6. documented fallback, GSM8K-style: the last number in the text ("72", "1,080", "2/3").
+
+Deviation from the reference protocol (boxed, else after the last "the answer is", else after
+"final answer is", else the last number): in rule 2 all answer phrases compete by position and
+the last one wins, as for multiple choice; the protocol's order differs only when a text has
+both phrases with a "final answer is" after the last "the answer is", where the later statement
+is the model's final word. Rules 3-5 add answers the protocol has no rule for.
+
+TheoremQA's typed answers use rules 1-3 to find the stated answer, then:
+- "bool": "True"/"False" when that answer *starts* with True/False/Yes/No as a word
+  (so "not true", "is not correct" and "5 nanometers" are not booleans); failing a stated
+  answer, a text that opens with one of those words ("No, because ...");
+- "integer"/"float": the leading number when the rest is units or words ("5 nanometers" → "5",
+  "3.83 \\times 10^{35} erg/s" → "3.83 \\times 10^{35}"); otherwise the answer as written
+  ("-\\frac{\\pi}{3}"); failing a stated answer, the last number in the text;
+- "option": "(c)" as written when parenthesised, else the letter ("C");
+- "list": the leading bracketed group ("[1/3, 1/4]", "(a, b)") or the answer as written.
+"multiple_choice" is `extract_choice.extract_choice` (the last stated letter within n_choices).
+
+Every path is linear in the text length (megabyte inputs are tested).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from cfteval.grading.extract_choice import extract_choice
+from cfteval.grading.extract_spans import (
+    bare_answer,
+    last_boxed,
+    last_math_span,
+    marker_spans,
+    prose_words,
+    reads_as_prose,
+    strip_wrappers,
+)
+
+logger = logging.getLogger(__name__)
+
+ANSWER_TYPES = ("math", "multiple_choice", "bool", "integer", "float", "option", "list")
+
+# A number as written: thousands separators, decimals, a fraction a/b. Not preceded by a
+# word character, a point or a slash, so the "2" of "x2" or "q_2" and a lone denominator are skipped.
+_NUMBER_RE = re.compile(
+    r"(?<![\w./])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?(?:/\d+(?![\d]|\.\d))?"
+)
+# A leading number with optional scientific notation ("3.83e35", "4.7 \times 10^{-34}") and %.
+_LEADING_NUMBER_RE = re.compile(
+    r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?:[ \t]*(?:\\times|\\cdot|×|\*)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[-+−]?\d+[ \t]*\}|[-+]?\d+))?"
+    r"(?:[ \t]*\\?%)?"
+)
+# What may follow a number for the number alone to be the answer: units or words.
+_UNIT_TAIL_RE = re.compile(
+    r"[ \t]*(?:\\(?:text|mathrm|mbox|textnormal|operatorname|,|;|!|\s)|~|[A-Za-zμΩ°Å]{2,})"
+    r"|[ \t]+[A-Za-zμΩ°Å]"
+)
+_BOOL_WORDS = {"true": "True", "yes": "True", "false": "False", "no": "False"}
+_BOOL_START_RE = re.compile(r"(?:\\text\{|\\textbf\{|\\mathrm\{)?[ \t]*([A-Za-z]+)(?![A-Za-z])")
+_OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
+_BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
+_DIGIT_RE = re.compile(r"\d")
+
+
+def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None) -> str | None:
+    """The final answer stated in `text`, as written, or None when none is stated.
+
+    `answer_type` is one of ANSWER_TYPES; `n_choices` bounds multiple-choice letters
+    (4 → A-D; None → A-J). The rules for each type are in this module's docstring.
+    """
+    if answer_type == "multiple_choice":
+        return extract_choice(text, n_choices)
+    if answer_type == "math":
+        return _extract_math(text)
+    if answer_type == "bool":
+        return _extract_bool(text)
+    if answer_type in ("integer", "float"):
+        return _extract_number(text)
+    if answer_type == "option":
+        return _extract_option(text)
+    if answer_type == "list":
+        return _extract_list(text)
+    raise ValueError(f"unknown answer_type {answer_type!r}; expected one of {ANSWER_TYPES}")
+
+
+def stated_answer(text: str) -> str | None:
+    """Rules 1-3: the last box, else the last answer phrase's answer, else a bare answer."""
+    boxed = last_boxed(text)
+    if boxed is not None:
+        answer = strip_wrappers(boxed)
+        if answer:
+            return answer
+    spans = marker_spans(text)
+    if spans:
+        return spans[-1][1]
+    return bare_answer(text)
+
+
+def last_number(text: str) -> str | None:
+    """The last number written in `text` ("1,080", "2/3", "-4.5"), or None."""
+    last = None
+    for last in _NUMBER_RE.finditer(text):  # noqa: B007 - only the final match is wanted
+        pass
+    return last.group() if last is not None else None
+
+
+def _last_bold_answer(text: str) -> str | None:
+    """The last `**…**` whose content is an answer: no prose words at all, not a heading."""
+    last = None
+    for bold in _BOLD_RE.finditer(text):
+        content = strip_wrappers(bold.group(1))
+        if content and not content.endswith(":") and not prose_words(content):
+            last = content
+    return last
+
+
+def _last_math_answer(text: str) -> str | None:
+    """The last `$…$`-style span, when it ends the reasoning (no digit after it) and is no prose."""
+    found = last_math_span(text)
+    if found is None:
+        return None
+    end, content = found
+    answer = strip_wrappers(content)
+    if not answer or _DIGIT_RE.search(text, end) or reads_as_prose(answer):
+        return None
+    return answer
+
+
+def _extract_math(text: str) -> str | None:
+    answer = stated_answer(text)
+    if answer is not None:
+        return answer
+    for rule in (_last_bold_answer, _last_math_answer, last_number):
+        answer = rule(text)
+        if answer is not None:
+            logger.debug("math answer from fallback %s", rule.__name__)
+            return answer
+    return None
+
+
+def _bool_word(answer: str) -> str | None:
+    match = _BOOL_START_RE.match(answer.strip().lstrip("*(").strip())
+    return _BOOL_WORDS.get(match.group(1).lower()) if match else None
+
+
+def _extract_bool(text: str) -> str | None:
+    answer = stated_answer(text)
+    if answer is not None:
+        return _bool_word(answer)
+    # A reply that opens with its verdict: "No, because the group is not abelian."
+    return _bool_word(text[:100])
+
+
+def _leading_number(answer: str) -> str | None:
+    """The number an answer opens with, when what follows is only units or words."""
+    number = _LEADING_NUMBER_RE.match(answer)
+    if number is None:
+        return None
+    rest = answer[number.end() :]
+    if not rest.strip() or _UNIT_TAIL_RE.match(rest):
+        return number.group().strip()
+    return None
+
+
+def _extract_number(text: str) -> str | None:
+    answer = stated_answer(text)
+    if answer is None:
+        return last_number(text)
+    return _leading_number(answer) or answer
+
+
+def _extract_option(text: str) -> str | None:
+    answer = stated_answer(text)
+    if answer is None:
+        return None
+    match = _OPTION_RE.match(answer.lstrip("*").strip())
+    if match is None:
+        return None
+    return match.group(1) if match.group(2) else match.group(3).upper()
+
+
+def _extract_list(text: str) -> str | None:
+    answer = stated_answer(text)
+    if answer is None or answer[:1] not in "[(":
+        return answer
+    depth = 0
+    for index, char in enumerate(answer):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+            if depth == 0:  # the leading group ends here; anything after it is commentary
+                return answer[: index + 1]
+    return answer

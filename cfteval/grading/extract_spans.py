@@ -1,0 +1,286 @@
+"""Where in a model's text the final answer is stated: boxes, answer phrases, math spans.
+
+Helpers for `extract.py` (free-form and TheoremQA answers) and `extract_choice.py` (letters).
+Everything here returns substrings of the input as the model wrote them; nothing normalises
+maths (that is `equivalence.py`'s job).
+
+Inputs can be megabytes of degenerate, repetitive generations, so every function is linear in the
+length of the text: regexes have no nested or adjacent unbounded quantifiers, brace matching is
+one stack pass, and work after an answer marker looks only at a bounded window.
+"""
+
+from __future__ import annotations
+
+import re
+
+# How far after an answer marker ("the answer is") the answer itself may run.
+SPAN_WINDOW = 2000
+# Only the last this-many answer markers are examined: enough for any real text, and it bounds
+# the work on adversarial input that repeats "the answer is" a million times.
+MAX_MARKERS = 32
+# A text longer than this is never taken whole as a bare answer.
+BARE_MAX_CHARS = 300
+_MAX_WRAPPER_LAYERS = 8
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_UNESCAPED_BRACE_RE = re.compile(r"(?<!\\)[{}]")
+_SPACES_RE = re.compile(r"[ \t]*")
+# `\boxed 5`: LaTeX takes the next token as the argument when there are no braces.
+_BRACELESS_ARG_RE = re.compile(r"[^\s${}\\]+")
+
+# Answer markers for free-form answers. "answer is" covers "the answer is", "the final answer
+# is" (Minerva), "the correct answer is"; "answer:" covers `Answer:` lines and `**Answer:**`;
+# "#### " is GSM8K's own answer line; a bare "Final Answer" heading is followed by the answer on
+# the next line.
+_ANSWER_MARKER_RE = re.compile(
+    r"\banswer[ \t*]*(?:is\b|would\s+be\b|should\s+be\b|[:：])"
+    r"|####"
+    r"|\bfinal\s+answer[ \t*#]*(?=\n)",
+    re.IGNORECASE,
+)
+_MARKER_LEAD_CHARS = " \t\r\n:*"
+
+# The end of an undelimited answer after a marker: a line break, or sentence punctuation
+# followed by whitespace or the end (so the decimal point in "3.5" is not an end).
+_SPAN_END_RE = re.compile(r"\n|[.;!?](?=\s|$)")
+# Where to cut a span that reads as prose: before ", so ...", " because ...", etc.
+_PROSE_TAIL_RE = re.compile(
+    r",\s*(?=[A-Za-z]{2,})|\s+(?=(?:because|since|as|which|where|so|for|but|when|if)\b)"
+)
+
+_MATH_DELIM_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+_MATH_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+
+# Words that mark running prose rather than an answer. "and"/"or" are deliberately absent:
+# "19, 46, and 82" and "2 or 3" are answers.
+_PROSE_WORDS = frozenset(
+    """the is are was were be been so then therefore thus hence we it its this that these
+    those answer because since not no of to for with from get find have has our us you
+    your can will would should must let which where when there here what how why solution
+    problem step final given""".split()
+)
+# Function names a bare maths answer may contain without being prose.
+_MATH_WORDS = frozenset(
+    "sin cos tan sec csc cot exp log ln lg pi inf infty sqrt arcsin arccos arctan sinh cosh tanh".split()
+)
+_TEXT_COMMAND_RE = re.compile(
+    r"\\(?:text|textnormal|textbf|textit|textrm|mathrm|mathbf|mathit|mbox|operatorname)"
+    r"\s?\{[^{}]*\}"
+)
+_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_SENTENCE_BREAK_RE = re.compile(r"[.!?]\s+[A-Z]")
+
+
+def _brace_pairs(text: str, start: int) -> dict[int, int]:
+    """Index of each unescaped `{` from `start` on → index of its matching `}` (one stack pass)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _UNESCAPED_BRACE_RE.finditer(text, start):
+        if match.group() == "{":
+            stack.append(match.start())
+        elif stack:
+            pairs[stack.pop()] = match.start()
+    return pairs
+
+
+def boxed_contents(text: str) -> list[tuple[int, str]]:
+    """(position, content) of every closed, non-empty `\\boxed{}`/`\\fbox{}`, in text order.
+
+    Braces are matched, so nested braces (`\\boxed{\\frac{1}{2}}`) are kept whole; `\\boxed 5`
+    (no braces) takes the next token. A box left unclosed by a truncated generation is skipped.
+    """
+    starts = [match for match in _BOX_RE.finditer(text)]
+    if not starts:
+        return []
+    pairs: dict[int, int] | None = None
+    found: list[tuple[int, str]] = []
+    for box in starts:
+        after = _SPACES_RE.match(text, box.end()).end()
+        if after < len(text) and text[after] == "{":
+            if pairs is None:
+                pairs = _brace_pairs(text, starts[0].start())
+            close = pairs.get(after)
+            content = text[after + 1 : close].strip() if close is not None else ""
+        elif after > box.end():
+            arg = _BRACELESS_ARG_RE.match(text, after)
+            content = arg.group() if arg else ""
+        else:
+            content = ""
+        if content:
+            found.append((box.start(), content))
+    return found
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last closed, non-empty box, or None (see `boxed_contents`)."""
+    boxes = boxed_contents(text)
+    return boxes[-1][1] if boxes else None
+
+
+def strip_wrappers(answer: str) -> str:
+    """Trim an answer: whitespace, outer `$…$`/`$$…$$`/`\\(…\\)`/`\\[…\\]`, outer `**`, and
+    trailing sentence punctuation, repeated until nothing changes (at most 8 layers).
+
+    A lone leading `$` with no partner is a currency sign ("$18.00") and is dropped.
+    """
+    # Real answers carry two or three layers; the bound keeps a megabyte of "**" linear.
+    for _ in range(_MAX_WRAPPER_LAYERS):
+        previous = answer
+        answer = answer.strip()
+        if answer.endswith(("\\,", "\\;", "\\:", "\\!")):
+            answer = answer[:-2]
+        else:
+            answer = answer.rstrip(".,;:")
+            if answer.endswith("\\"):  # the backslash of a "\," whose comma went too
+                answer = answer[:-1]
+        for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+            inner = answer[len(opener) : -len(closer)]
+            if (
+                len(answer) >= len(opener) + len(closer)
+                and answer.startswith(opener)
+                and answer.endswith(closer)
+                and "$" not in inner.replace("\\$", "")
+            ):
+                answer = inner
+                break
+        if answer.startswith("**") and answer.endswith("**") and len(answer) >= 4:
+            answer = answer[2:-2]
+        elif answer.endswith("**") and "**" not in answer[:-2]:
+            answer = answer[:-2]
+        elif answer.startswith("**") and "**" not in answer[2:]:
+            answer = answer[2:]
+        if answer.startswith("$") and "$" not in answer[1:]:
+            answer = answer[1:]
+        if answer == previous:
+            break
+    return answer
+
+
+def prose_words(answer: str) -> list[str]:
+    """The plain-English words in `answer`, outside LaTeX commands and `\\text{}` arguments."""
+    without_text = _TEXT_COMMAND_RE.sub(" ", answer)
+    return [w for w in _WORD_RE.findall(without_text) if w.lower() not in _MATH_WORDS]
+
+
+def reads_as_prose(answer: str) -> bool:
+    """True when `answer` is a sentence rather than an answer.
+
+    The rule: prose if it contains one of a fixed list of sentence words ("the", "is", "so",
+    "therefore", "not", ...), more than three plain words, or a full stop followed by a new
+    capitalised sentence. Words inside `\\text{}`/`\\mathrm{}` and LaTeX command names do not
+    count, nor do maths function names (exp, sin, pi). So "30 degrees", "19, 46, and 82",
+    "\\text{Evelyn}" and "-1 + exp(16)" are answers; "The total is 72" is prose.
+    """
+    words = prose_words(answer)
+    if len(words) > 3 or any(w.lower() in _PROSE_WORDS for w in words):
+        return True
+    return _SENTENCE_BREAK_RE.search(answer) is not None
+
+
+def bare_answer(text: str) -> str | None:
+    """The whole text, unwrapped, when it is itself a short answer with no prose; else None.
+
+    The rule (applied only after no box and no answer marker was found): after stripping outer
+    whitespace, `$`-delimiters, `**` and trailing punctuation, the text is non-empty, at most
+    BARE_MAX_CHARS characters, on one line, and does not read as prose (`reads_as_prose`).
+    Examples: "0.5", "14.0 + -1.0i", "\\frac{1}{2}", "(1,2]", "x=3", "$\\frac{1}{3}$", "30 degrees".
+    """
+    if len(text) > 4 * BARE_MAX_CHARS:  # cheap reject before stripping a huge text
+        return None
+    answer = strip_wrappers(text)
+    if not answer or len(answer) > BARE_MAX_CHARS or "\n" in answer:
+        return None
+    return None if reads_as_prose(answer) else answer
+
+
+def _delimited_math_at(window: str) -> str | None:
+    """If `window` opens with a math delimiter closed in the same paragraph, its content."""
+    for opener, closer in (("$$", "$$"), ("\\(", "\\)"), ("\\[", "\\]"), ("$", "$")):
+        if window.startswith(opener):
+            close = window.find(closer, len(opener))
+            paragraph_end = window.find("\n\n", len(opener))
+            if close == -1 or (paragraph_end != -1 and paragraph_end < close):
+                return None
+            return window[len(opener) : close]
+    return None
+
+
+def _trim_prose_tail(answer: str) -> str | None:
+    """Cut a prose continuation ("5, which is odd") off an answer; None if still prose."""
+    if not reads_as_prose(answer):
+        return answer
+    # First a cut at a clause boundary ("30 degrees, so ..."), then before the first plain
+    # word ("[2, [3, 4]] in that order").
+    cuts = [_PROSE_TAIL_RE.search(answer)]
+    cuts.append(
+        next((w for w in _WORD_RE.finditer(answer) if w.group().lower() not in _MATH_WORDS), None)
+    )
+    for cut in cuts:
+        if cut is None:
+            continue
+        head = strip_wrappers(answer[: cut.start()])
+        if head and not reads_as_prose(head):
+            return head
+    return None
+
+
+def span_after_marker(text: str, position: int) -> str | None:
+    """The answer written right after an answer marker ending at `position`, or None.
+
+    A `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]` opening right after the marker is taken whole;
+    otherwise the answer runs to the end of the line or sentence. A span that reads as prose is
+    cut before its prose tail ("5, which is ...") or, failing that, rejected ("the answer is
+    not among the choices"), so that the caller can look at an earlier marker.
+    """
+    window = text[position : position + SPAN_WINDOW]
+    start = 0
+    while start < len(window) and window[start] in _MARKER_LEAD_CHARS:
+        start += 1
+    window = window[start:]
+    delimited = _delimited_math_at(window)
+    if delimited is not None and not reads_as_prose(delimited):
+        answer = strip_wrappers(delimited)
+        return answer or None
+    end = _SPAN_END_RE.search(window)
+    answer = strip_wrappers(window[: end.start()] if end else window)
+    if not answer:
+        return None
+    return _trim_prose_tail(answer)
+
+
+def marker_spans(text: str) -> list[tuple[int, str]]:
+    """(position, answer) after each of the last MAX_MARKERS answer markers, in text order."""
+    markers = list(_ANSWER_MARKER_RE.finditer(text))[-MAX_MARKERS:]
+    spans = []
+    for marker in markers:
+        answer = span_after_marker(text, marker.end())
+        if answer is not None:
+            spans.append((marker.start(), answer))
+    return spans
+
+
+def last_math_span(text: str) -> tuple[int, str] | None:
+    """(end position, content) of the last closed `$…$`/`$$…$$`/`\\(…\\)`/`\\[…\\]` span.
+
+    One left-to-right pass pairing delimiters; a `$` left open across a blank line was a
+    currency sign and is dropped. Escaped `\\$` is never a delimiter.
+    """
+    last: tuple[int, str] | None = None
+    open_token: str | None = None
+    open_end = 0
+    previous_end = 0  # only the gap since the previous token is searched: linear overall
+    for token in _MATH_DELIM_RE.finditer(text):
+        kind = token.group()
+        gap_has_blank_line = "\n\n" in text[previous_end : token.start()]
+        previous_end = token.end()
+        if open_token is not None and gap_has_blank_line:
+            open_token = None  # the opener was a stray dollar sign
+        if kind == "\\$":
+            continue
+        if open_token is None:
+            if kind in _MATH_CLOSER:
+                open_token, open_end = kind, token.end()
+        elif kind == _MATH_CLOSER[open_token]:
+            last = (token.end(), text[open_end : token.start()])
+            open_token = None
+    return last

@@ -1,0 +1,146 @@
+"""The shape of an answer: a single value, a list, a set, a tuple/interval, a union, a matrix.
+
+Pure string work on normalised answers (normalize.py). Brackets are tracked with one depth
+counter for (), [], {} and `\\{ \\}` alike, which is what lets half-open intervals such as `[0,7)`
+be recognised as one group. Shapes are compared by equivalence.py: lists and sets are unordered,
+bracketed sequences (tuples, points, intervals) are ordered and keep their bracket characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cfteval.grading.normalize import drop_plain_thousands
+
+_MATRIX = re.compile(
+    r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL
+)
+_UNION = re.compile(r"\\cup|∪")
+_VARIABLE = r"(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_(?:\{[^{}=]*\}|[a-zA-Z0-9]))?'?"
+_VARIABLE_PREFIX = re.compile(
+    rf"^\s*(?:{_VARIABLE}(?:\([a-zA-Z]\))?|\(\s*{_VARIABLE}(?:\s*,\s*{_VARIABLE})+\s*\))\s*(?:=|\\in)(?![<>=])\s*"
+)
+_RELATION = re.compile(r"<|>|\\le|\\ge|\\leq|\\geq|\\leqslant|\\geqslant|≤|≥|\\neq|\\ne")
+
+
+@dataclass
+class Shape:
+    """One parsed answer. `kind`: atom, list, set, seq, union or matrix."""
+
+    kind: str
+    text: str = ""
+    children: list[Shape] = field(default_factory=list)
+    brackets: str = ""  # for seq: the opening and closing characters, e.g. "[)"
+    rows: int = 0  # for matrix
+
+
+def _depth_delta(text: str, index: int) -> int:
+    char = text[index]
+    if char in "([{":
+        return 1
+    if char in ")]}":
+        return -1
+    return 0
+
+
+def split_top_level(text: str, separator: str = ",") -> list[str]:
+    """Split on `separator` outside all brackets; empty pieces are dropped."""
+    pieces, depth, start = [], 0, 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text) and text[index + 1] in "{}":
+            depth += 1 if text[index + 1] == "{" else -1
+            index += 2
+            continue
+        depth += _depth_delta(text, index)
+        if depth == 0 and text.startswith(separator, index):
+            pieces.append(text[start:index])
+            start = index + len(separator)
+            index = start
+            continue
+        index += 1
+    pieces.append(text[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def _wraps_whole(text: str) -> bool:
+    """Whether the opening bracket at text[0] is closed by the last character."""
+    depth = 0
+    for index in range(len(text)):
+        depth += _depth_delta(text, index)
+        if depth == 0 and index < len(text) - 1:
+            return False
+    return depth == 0
+
+
+def _balanced(text: str) -> bool:
+    """Brackets in `text` never close more than they opened and all close by the end."""
+    depth = 0
+    for index in range(len(text)):
+        depth += _depth_delta(text, index)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def has_top_level(text: str, pattern: re.Pattern[str]) -> bool:
+    """Whether `pattern` occurs in `text` outside every bracket."""
+    depth = 0
+    for index in range(len(text)):
+        depth += _depth_delta(text, index)
+        if depth == 0 and pattern.match(text, index):
+            return True
+    return False
+
+
+def is_relation(text: str) -> bool:
+    """An inequality (or chain of them) at the top level."""
+    return has_top_level(text, _RELATION)
+
+
+def strip_variable_prefix(text: str) -> str:
+    """`x = 3` → `3`, `(x, y) = (5, 8)` → `(5, 8)`, `c \\in [1,2]` → `[1,2]`; otherwise unchanged."""
+    if text.count("=") > 1:
+        return text
+    match = _VARIABLE_PREFIX.match(text)
+    if match and not _RELATION.search(text[: match.end()]):
+        rest = drop_plain_thousands(text[match.end() :].strip())
+        return rest or text
+    return text
+
+
+def _matrix(body: str) -> Shape:
+    rows = [row for row in re.split(r"\\\\", body) if row.strip() and row.strip() != "\\hline"]
+    cells = [[cell.strip() for cell in row.split("&")] for row in rows]
+    flat = [Shape("atom", cell) for row in cells for cell in row]
+    width = len(cells[0]) if cells else 0
+    if any(len(row) != width for row in cells):
+        return Shape("atom", body)
+    return Shape("matrix", body, flat, rows=len(cells))
+
+
+def parse_shape(text: str) -> Shape:
+    """Parse a normalised answer into its shape (recursively for the parts)."""
+    text = text.strip()
+    if match := _MATRIX.match(text):
+        return _matrix(match.group(2))
+    union_parts = split_top_level(text, "\\cup")
+    if len(union_parts) > 1:
+        return Shape("union", text, [parse_shape(part) for part in union_parts])
+    if text.startswith("\\{") and text.endswith("\\}") and _balanced(text[2:-2]):
+        inner = text[2:-2].strip()
+        return Shape("set", text, [parse_shape(item) for item in split_top_level(inner)])
+    if len(text) >= 2 and text[0] in "([" and text[-1] in ")]" and _wraps_whole(text):
+        items = split_top_level(text[1:-1])
+        if len(items) >= 2:
+            return Shape(
+                "seq", text, [parse_shape(item) for item in items], brackets=text[0] + text[-1]
+            )
+    items = split_top_level(text)
+    if len(items) >= 2:
+        return Shape("list", text, [parse_shape(item) for item in items])
+    if len(items) == 1 and items[0] != text:
+        return parse_shape(items[0])
+    return Shape("atom", text)

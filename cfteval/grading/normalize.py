@@ -1,0 +1,249 @@
+"""String normalisation of answers: one canonical LaTeX-ish spelling before any comparison.
+
+Every rule here removes a *presentation* difference (delimiters, `\\left`, `\\dfrac`, thin
+spaces, thousands separators, currency, degree signs, trailing unit words) and never a
+mathematical one: variables, `\\pm`, signs and `%` survive. Percent is kept as a bare `%` so that
+numbers.py can apply the "percent only when `%` is present" rule.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_WORDS_EXCLUDED = frozenset(
+    "sin cos tan cot sec csc log ln exp sqrt pi and or mod arcsin arccos arctan sinh cosh tanh "
+    "infty inf max min gcd lcm det deg frac cdot times".split()
+)
+# Single-letter units are only stripped after "<number> " and only from this short list.
+_SINGLE_LETTER_UNITS = frozenset("m s g J N W V K".split())
+
+_MATH_DELIMITERS = re.compile(r"^\s*(\$\$|\$|\\\(|\\\[)\s*|\s*(\$\$|\$|\\\)|\\\])\s*$")
+_SPACING_COMMANDS = re.compile(
+    r"(?<!\\)\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|[;:> ,]|!)"
+)
+_LEFT_RIGHT = re.compile(
+    r"\\(?:left|right|big|Big|bigg|Bigg)(?=[^a-zA-Z])\s*(\\?[()\[\]{}|.]|\\[lr]?[vV]ert|\\lbrace|\\rbrace|\\langle|\\rangle)?"
+)
+_FRAC_VARIANTS = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
+_BINOM_VARIANTS = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+_SHORT_SQRT = re.compile(r"\\sqrt\s*(\d+|[a-zA-Z](?![a-zA-Z]))")
+_THOUSANDS_LATEX = re.compile(
+    r"(?<=\d)(?:\{,\}|,\\!\s*|\\,(?=\d{3}(?!\d))|,\s*\\,\s*)(?=\d{3}(?!\d))"
+)
+_THOUSANDS_PLAIN = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|\^\s*\{\s*\}")
+_CURRENCY = re.compile(r"\\\$|\$|€|£|\\euro|\bUSD\b|\\text\{\s*dollars?\s*\}")
+_TEXT_AND = re.compile(
+    r"\\(?:text|textnormal|mbox|mathrm)\{\s*(?:and|or|,)\s*\}|,?\s+\b(?:and|or)\b\s+"
+)
+_TEXT_COMMAND = re.compile(
+    r"\\(?:text|textnormal|textrm|textbf|textit|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}"
+)
+_TRAILING_TEXT_UNIT = re.compile(
+    r"(?<=[\w})\]])\s*\\(?:text|textnormal|textrm|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z\s./^\-\d]*\}\s*$"
+)
+_TRAILING_UNIT_WORDS = re.compile(
+    r"(?<=[\d})\]])\s+((?:[a-zA-Z]{2,}|[a-zA-Z]{2,}\s*/\s*[a-zA-Z]+)(?:\s*\^\s*\{?-?\d\}?)?"
+    r"(?:\s*(?:/|\bper\b)?\s*[a-zA-Z]+(?:\s*\^\s*\{?-?\d\}?)?)*)\s*$"
+)
+_TRAILING_SINGLE_UNIT = re.compile(r"(?<=\d)\s+([a-zA-Z])\s*$")
+_PLAIN_FUNCTION = re.compile(r"(?<![\\a-zA-Z])(sqrt|exp|sin|cos|tan|ln|log)\s*\(")
+_PLAIN_PI = re.compile(r"(?<![\\a-zA-Z])pi(?![a-zA-Z])")
+_DOUBLE_SIGN = re.compile(r"\+\s*-")
+_WHITESPACE = re.compile(r"\s+")
+_TIME_SUFFIX = re.compile(
+    r"(?<=\d)\s*(?:\\text\{\s*)?(?:[ap]\.\s?m\.?|[AP]\.?\s?M\.?)(?:\s*\})?\s*$"
+)
+_POWER_PAREN = re.compile(r"\^\s*\(")
+# Spellings of the same symbol: (regex, replacement) applied in order.
+_ALIASES = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"\\neq(?![a-zA-Z])", r"\\ne "),
+        (r"\\leq(?:slant)?(?![a-zA-Z])", r"\\le "),
+        (r"\\geq(?:slant)?(?![a-zA-Z])", r"\\ge "),
+        (r"\\varnothing(?![a-zA-Z])", r"\\emptyset "),
+        (r"\\\{\s*\\\}", r"\\emptyset "),
+        (r"\\mathbb\s*\{?\s*R\s*\}?(?![a-zA-Z])", r"(-\\infty,\\infty)"),
+        (r"\\infin(?![a-zA-Z])", r"\\infty"),
+        (r"\\bar\s*\{", r"\\overline{"),
+    )
+)
+
+
+def strip_outer_command(text: str, command: str) -> str:
+    """`\\boxed{x}` → `x` when the command wraps the whole string (brace-matched)."""
+    prefix = "\\" + command
+    stripped = text.strip()
+    if not stripped.startswith(prefix):
+        return text
+    rest = stripped[len(prefix) :].lstrip()
+    if not rest.startswith("{"):
+        return rest if rest and command in ("boxed", "fbox") else text
+    depth = 0
+    for index, char in enumerate(rest):
+        depth += char == "{"
+        depth -= char == "}"
+        if depth == 0:
+            return rest[1:index] if index == len(rest) - 1 else text
+    return text
+
+
+def strip_outer_braces(text: str) -> str:
+    """`{a, b}` → `a, b` when one brace pair (not `\\{`) wraps everything: pure grouping."""
+    while text.startswith("{") and text.endswith("}") and not text.endswith("\\}"):
+        depth = 0
+        for index, char in enumerate(text):
+            depth += char == "{"
+            depth -= char == "}"
+            if depth == 0 and index < len(text) - 1:
+                return text
+        text = text[1:-1].strip()
+    return text
+
+
+def _replace_plain_functions(text: str) -> str:
+    """`sqrt(12)` → `\\sqrt{12}`, `exp(16)` → `e^{16}`: plain-text maths that LaTeX parsers misread."""
+    for _ in range(20):  # bounded: each pass rewrites one call
+        match = _PLAIN_FUNCTION.search(text)
+        if match is None:
+            return text
+        depth, end = 0, -1
+        for index in range(match.end() - 1, len(text)):
+            depth += text[index] == "("
+            depth -= text[index] == ")"
+            if depth == 0:
+                end = index
+                break
+        if end < 0:
+            return text
+        name, argument = match.group(1), text[match.end() : end]
+        if name == "sqrt":
+            replacement = "\\sqrt{" + argument + "}"
+        elif name == "exp":
+            replacement = "e^{" + argument + "}"
+        else:
+            replacement = "\\" + name + "{(" + argument + ")}"
+        text = text[: match.start()] + replacement + text[end + 1 :]
+    return text
+
+
+def _strip_units(text: str) -> str:
+    """Drop a trailing unit (`\\text{ cm}`, `miles`, `ergs/s`) but never the whole answer."""
+    for _ in range(3):
+        candidate = _TRAILING_TEXT_UNIT.sub("", text).strip()
+        match = _TRAILING_UNIT_WORDS.search(candidate)
+        if match and not any(
+            word in _UNIT_WORDS_EXCLUDED for word in re.findall(r"[a-zA-Z]+", match.group(1))
+        ):
+            candidate = candidate[: match.start()].strip()
+        single = _TRAILING_SINGLE_UNIT.search(candidate)
+        if single and single.group(1) in _SINGLE_LETTER_UNITS:
+            candidate = candidate[: single.start()].strip()
+        if candidate == text or not candidate:
+            return text
+        text = candidate
+    return text
+
+
+def normalize_answer(text: str) -> str:
+    """The canonical spelling of one answer; see the module docstring for what is removed."""
+    text = text.strip()
+    for _ in range(3):
+        text = _MATH_DELIMITERS.sub("", text).strip()
+        for command in ("boxed", "fbox", "displaystyle"):
+            text = strip_outer_command(text, command)
+    text = text.replace("\\%", "%").replace("％", "%").replace("−", "-").replace("\\dots", "...")
+    text = _LEFT_RIGHT.sub(lambda m: m.group(1) or "", text)
+    text = _FRAC_VARIANTS.sub(r"\\frac", text)
+    text = _BINOM_VARIANTS.sub(r"\\binom", text)
+    text = _THOUSANDS_LATEX.sub("", text)
+    text = _SPACING_COMMANDS.sub(" ", text).replace("~", " ")
+    text = _CURRENCY.sub("", text)
+    text = _DEGREES.sub("", text)
+    text = _TEXT_AND.sub(", ", text)
+    text = _strip_units(text.strip().rstrip(".").strip())
+    text = re.sub(r"\\mathrm\{\s*e\s*\}", "e", text)
+    for _ in range(3):
+        text = _TEXT_COMMAND.sub(r"\1", text)
+    text = re.sub(r"\\operatorname\s*\{?\s*(sin|cos|tan|log|ln|exp)\s*\}?", r"\\\1", text)
+    text = _complete_short_fracs(text)
+    text = _SHORT_SQRT.sub(r"\\sqrt{\1}", text)
+    text = _replace_plain_functions(text)
+    text = _PLAIN_PI.sub(r"\\pi", text)
+    text = _brace_power_parens(text.replace("**", "^"))
+    for pattern, replacement in _ALIASES:
+        text = pattern.sub(replacement, text)
+    text = _TIME_SUFFIX.sub("", text)
+    text = _DOUBLE_SIGN.sub("-", text)
+    text = _WHITESPACE.sub(" ", text).strip().rstrip(".").strip()
+    text = _strip_units(text)
+    return drop_plain_thousands(strip_outer_braces(text))
+
+
+def drop_plain_thousands(text: str) -> str:
+    """`15,600` → `15600` when the whole answer is one comma-grouped number (not a list)."""
+    return text.replace(",", "") if _THOUSANDS_PLAIN.match(text) else text
+
+
+def _read_argument(text: str, index: int) -> tuple[str, int] | None:
+    """The LaTeX argument starting at `index` (a brace group, a command or one character)."""
+    while index < len(text) and text[index] == " ":
+        index += 1
+    if index >= len(text):
+        return None
+    if text[index] == "{":
+        depth = 0
+        for end in range(index, len(text)):
+            depth += text[end] == "{"
+            depth -= text[end] == "}"
+            if depth == 0:
+                return text[index + 1 : end], end + 1
+        return None
+    if text[index] == "\\":
+        match = re.match(r"\\[a-zA-Z]+", text[index:])
+        return (match.group(0), index + match.end()) if match else None
+    return text[index], index + 1
+
+
+def _complete_short_fracs(text: str) -> str:
+    """`\\frac34`, `\\frac{\\sqrt{3}}2`, `\\frac1{x}` → `\\frac{…}{…}` with both arguments braced."""
+    start = 0
+    for _ in range(50):  # bounded: answers have few fractions
+        index = text.find("\\frac", start)
+        if index < 0:
+            return text
+        numerator = _read_argument(text, index + 5)
+        denominator = _read_argument(text, numerator[1]) if numerator else None
+        if numerator is None or denominator is None:
+            return text
+        rebuilt = "\\frac{" + numerator[0] + "}{" + denominator[0] + "}"
+        text = text[:index] + rebuilt + text[denominator[1] :]
+        start = index + 5
+    return text
+
+
+def _brace_power_parens(text: str) -> str:
+    """`2^(1/3)` → `2^{(1/3)}`: the LaTeX grammar only takes a braced or one-token exponent."""
+    for _ in range(20):
+        match = _POWER_PAREN.search(text)
+        if match is None:
+            return text
+        depth, end = 0, -1
+        for index in range(match.end() - 1, len(text)):
+            depth += text[index] == "("
+            depth -= text[index] == ")"
+            if depth == 0:
+                end = index
+                break
+        if end < 0:
+            return text
+        text = (
+            text[: match.start()] + "^{" + text[match.end() - 1 : end + 1] + "}" + text[end + 1 :]
+        )
+    return text
+
+
+def comparison_key(text: str) -> str:
+    """A whitespace-free key: two answers with the same key are the same answer."""
+    return _WHITESPACE.sub("", text)

@@ -1,0 +1,309 @@
+"""Symbolic comparison: LaTeX → sympy (latex2sympy2_extended's parser), then numeric sampling.
+
+Why sampling rather than `simplify(a - b) == 0`: simplify's run time is unbounded and it misses
+identities anyway; evaluating both sides at a few fixed points at 25-digit precision is fast,
+deterministic and, for the expressions that appear as answers, decisive. Values are compared as
+sympy Floats (arbitrary exponent range) so that `1/2004!` and `1/2006!` never both underflow to 0.
+
+Nothing here calls `sympify`/`parse_expr`/`eval`: the only route from text to sympy is the
+LaTeX grammar, and every parsed tree passes safety.is_tame_expression before it is evaluated.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from cfteval.grading.safety import has_power_tower, is_acceptable_text, is_tame_expression
+
+logger = logging.getLogger(__name__)
+
+MAX_SYMBOLIC_CHARS = 600
+_PRECISION = 25
+EXACT_REL_TOL = 1e-12
+# Fixed, irrational-looking sample points: deterministic verdicts, few accidental coincidences.
+# Spread over magnitudes so that floor/ceiling/mod-like answers also differ somewhere.
+_SAMPLE_POINTS = (
+    0.6180339887,
+    1.3247179572,
+    2.2360679775,
+    3.7320508076,
+    7.3890560989,
+    12.566370614,
+    31.006276680,
+)
+
+
+@lru_cache(maxsize=4096)
+def to_sympy(text: str) -> Any | None:
+    """Parse a normalised LaTeX answer into a sympy object, or None when unparsable or unsafe.
+
+    Cached: the same gold is compared against many predictions.
+    """
+    if len(text) > MAX_SYMBOLIC_CHARS or not is_acceptable_text(text) or has_power_tower(text):
+        return None
+    import sympy
+    from latex2sympy2_extended import latex2sympy
+    from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+    from latex2sympy2_extended.math_normalization import NormalizationConfig
+    from sympy.core.function import AppliedUndef
+
+    try:
+        expr = latex2sympy(
+            text,
+            normalization_config=NormalizationConfig(
+                basic_latex=True,
+                units=False,
+                malformed_operators=False,
+                nits=False,
+                boxed="none",
+                equations=False,
+            ),
+            # Case matters (`L` is not `l`); `x \in S` is not an equation.
+            conversion_config=ConversionConfig(
+                interpret_as_mixed_fractions=True,
+                interpret_simple_eq_as_assignment=False,
+                interpret_contains_as_eq=False,
+                lowercase_symbols=False,
+            ),
+        )
+    except Exception as error:  # the parser raises bare Exceptions on malformed LaTeX
+        logger.debug("latex2sympy could not parse %r: %s", text, error)
+        return None
+    if not isinstance(expr, sympy.Basic) or not is_tame_expression(expr):
+        return None
+    # In answers `i` is the imaginary unit and a lone `e` (e.g. `\mathrm{e}`) is Euler's number.
+    replacements = {sympy.Symbol("i"): sympy.I, sympy.Symbol("e"): sympy.E}
+    # `f(n)` of an unknown f cannot be evaluated: treat each such call as one more variable.
+    replacements.update({call: sympy.Symbol(str(call)) for call in expr.atoms(AppliedUndef)})
+    return expr.xreplace(replacements)
+
+
+def _evaluate(expr: Any) -> Any | None:
+    """A finite sympy number for `expr` (no free symbols), or None."""
+    import sympy
+
+    try:
+        value = sympy.N(expr, _PRECISION)
+    except Exception:  # evalf can raise many things on odd trees
+        return None
+    if not value.is_number or value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None
+    return value
+
+
+def numbers_close(first: Any, second: Any, rel_tol: float) -> bool:
+    """Relative closeness of two finite sympy numbers, real or complex."""
+    import sympy
+
+    try:
+        difference = sympy.Abs(sympy.N(first - second, _PRECISION))
+        scale = sympy.Max(sympy.Abs(first), sympy.Abs(second))
+        return bool(difference <= rel_tol * scale) or bool(difference == 0)
+    except (TypeError, ValueError):
+        return False
+
+
+def _sample_values(expr: Any, symbols: list[Any], point: int) -> Any | None:
+    import sympy
+
+    substitution = {
+        symbol: sympy.Float(_SAMPLE_POINTS[(point + index) % len(_SAMPLE_POINTS)] + 0.1 * index)
+        for index, symbol in enumerate(symbols)
+    }
+    return _evaluate(expr.xreplace(substitution))
+
+
+def expressions_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
+    """Two scalar sympy expressions denote the same value (or the same function of the same symbols)."""
+    import sympy
+
+    if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
+        return bool(pred == gold)
+    if pred == gold:
+        return True
+    if pred.free_symbols != gold.free_symbols:
+        return False
+    if not (pred.has(sympy.Float) or gold.has(sympy.Float)):
+        # Two exact expressions: the tolerance is only for rounded decimals, not for 20001/π vs 20000/π.
+        rel_tol = min(rel_tol, EXACT_REL_TOL)
+    symbols = sorted(gold.free_symbols, key=str)
+    if not symbols:
+        pred_value, gold_value = _evaluate(pred), _evaluate(gold)
+        return (
+            pred_value is not None
+            and gold_value is not None
+            and numbers_close(pred_value, gold_value, rel_tol)
+        )
+    agreeing = 0
+    for point in range(len(_SAMPLE_POINTS)):
+        pred_value, gold_value = (
+            _sample_values(pred, symbols, point),
+            _sample_values(gold, symbols, point),
+        )
+        if pred_value is None or gold_value is None:
+            continue
+        if not numbers_close(pred_value, gold_value, rel_tol):
+            return False
+        agreeing += 1
+    return agreeing >= 2 and not _real_values_differ_at_negatives(pred, gold, symbols, rel_tol)
+
+
+def _real_values_differ_at_negatives(
+    pred: Any, gold: Any, symbols: list[Any], rel_tol: float
+) -> bool:
+    """Catch `|x|` vs `x`: at negative points, two *real* values that differ decide it.
+
+    Skipped for radicals and logarithms, so `\\sqrt{x}\\sqrt{y}` vs `\\sqrt{xy}` (equal for the
+    positive values answers assume) is not rejected on a branch-cut technicality.
+    """
+    import sympy
+
+    for expr in (pred, gold):
+        if expr.has(sympy.log) or any(not power.exp.is_Integer for power in expr.atoms(sympy.Pow)):
+            return False
+
+    for point in range(2):
+        substitution = {
+            symbol: sympy.Float(-_SAMPLE_POINTS[(point + index) % len(_SAMPLE_POINTS)])
+            for index, symbol in enumerate(symbols)
+        }
+        pred_value, gold_value = (
+            _evaluate(pred.xreplace(substitution)),
+            _evaluate(gold.xreplace(substitution)),
+        )
+        if (
+            pred_value is None
+            or gold_value is None
+            or not (pred_value.is_real and gold_value.is_real)
+        ):
+            continue
+        if not numbers_close(pred_value, gold_value, rel_tol):
+            return True
+    return False
+
+
+def _constant_ratio(pred: Any, gold: Any, rel_tol: float) -> Any | None:
+    """The constant c with pred = c·gold at every sample point, or None when there is none."""
+    import sympy
+
+    if pred.free_symbols != gold.free_symbols:
+        return None
+    if not (pred.has(sympy.Float) or gold.has(sympy.Float)):
+        rel_tol = min(rel_tol, EXACT_REL_TOL)  # exact equations: `2n+1008` is not `2n+1007`
+    symbols = sorted(gold.free_symbols, key=str)
+    ratio = None
+    agreeing = 0
+    for point in range(len(_SAMPLE_POINTS)):
+        pred_value, gold_value = (
+            _sample_values(pred, symbols, point),
+            _sample_values(gold, symbols, point),
+        )
+        if pred_value is None or gold_value is None or gold_value == 0:
+            continue
+        current = _evaluate(pred_value / gold_value)
+        if current is None or current == 0:
+            return None
+        if ratio is not None and not numbers_close(current, ratio, rel_tol):
+            return None
+        ratio = current if ratio is None else ratio
+        agreeing += 1
+    return ratio if agreeing >= 2 or (agreeing == 1 and not symbols) else None
+
+
+def equations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
+    """`a = b` and `c = d` describe the same equation: (a - b) is a nonzero multiple of (c - d)."""
+    import sympy
+
+    if not (isinstance(pred, sympy.Equality) and isinstance(gold, sympy.Equality)):
+        return False
+    pred_side, gold_side = pred.lhs - pred.rhs, gold.lhs - gold.rhs
+    if not (isinstance(pred_side, sympy.Expr) and isinstance(gold_side, sympy.Expr)):
+        return bool(pred == gold)
+    if not gold_side.free_symbols:
+        return expressions_equal(pred.lhs, gold.lhs, rel_tol) and expressions_equal(
+            pred.rhs, gold.rhs, rel_tol
+        )
+    return _constant_ratio(pred_side, gold_side, rel_tol) is not None
+
+
+def _positive_forms(relation: Any) -> list[tuple[Any, bool]] | None:
+    """A relation (or a chain: And of relations) as [(expr, strict)] meaning expr > 0 / expr ≥ 0."""
+    import sympy
+
+    parts = relation.args if isinstance(relation, sympy.And) else (relation,)
+    forms = []
+    for part in parts:
+        if isinstance(part, (sympy.StrictLessThan, sympy.LessThan)):
+            forms.append((part.rhs - part.lhs, isinstance(part, sympy.StrictLessThan)))
+        elif isinstance(part, (sympy.StrictGreaterThan, sympy.GreaterThan)):
+            forms.append((part.lhs - part.rhs, isinstance(part, sympy.StrictGreaterThan)))
+        else:
+            return None
+    return forms
+
+
+def relations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
+    """Inequalities match when each part is a positive multiple of a part of the other, same strictness."""
+    pred_forms, gold_forms = _positive_forms(pred), _positive_forms(gold)
+    if pred_forms is None or gold_forms is None or len(pred_forms) != len(gold_forms):
+        return False
+    unused = list(pred_forms)
+    for gold_expr, gold_strict in gold_forms:
+        for candidate in unused:
+            pred_expr, pred_strict = candidate
+            if pred_strict != gold_strict:
+                continue
+            ratio = _constant_ratio(pred_expr, gold_expr, rel_tol)
+            if ratio is not None and ratio.is_real and ratio > 0:
+                unused.remove(candidate)
+                break
+        else:
+            return False
+    return True
+
+
+Interval = tuple[Any, Any, bool, bool]  # start, end, start open, end open
+
+
+def relation_intervals(relation: Any) -> list[Interval] | None:
+    """A one-variable polynomial inequality (degree ≤ 2, or a chain) as its solution intervals."""
+    import sympy
+
+    if _positive_forms(relation) is None or len(relation.free_symbols) != 1:
+        return None
+    (symbol,) = relation.free_symbols
+    parts = relation.args if isinstance(relation, sympy.And) else (relation,)
+    try:
+        if any(sympy.degree(part.lhs - part.rhs, symbol) > 2 for part in parts):
+            return None
+        solution = relation.as_set()
+    except Exception:  # not a polynomial, or sympy cannot solve it: no interval form
+        return None
+    pieces = solution.args if isinstance(solution, sympy.Union) else (solution,)
+    if not all(isinstance(piece, sympy.Interval) for piece in pieces):
+        return None
+    return [
+        (piece.start, piece.end, bool(piece.left_open), bool(piece.right_open)) for piece in pieces
+    ]
+
+
+def intervals_equal(pred: list[Interval], gold: list[Interval], rel_tol: float) -> bool:
+    """Same pieces in any order: endpoints equal and the same open/closed ends."""
+    if len(pred) != len(gold):
+        return False
+    unused = list(pred)
+    for gold_start, gold_end, gold_left, gold_right in gold:
+        for candidate in unused:
+            start, end, left, right = candidate
+            if (
+                (left, right) == (gold_left, gold_right)
+                and expressions_equal(start, gold_start, rel_tol)
+                and (expressions_equal(end, gold_end, rel_tol))
+            ):
+                unused.remove(candidate)
+                break
+        else:
+            return False
+    return True

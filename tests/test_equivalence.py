@@ -1,0 +1,535 @@
+"""Behaviour of `is_equivalent` on real answer strings, one test per convention."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from cfteval.grading.equivalence import infer_theoremqa_type, is_equivalent
+
+
+def check(
+    pred: str, gold: str, expected: bool, answer_type: str = "math", benchmark: str = "math"
+) -> None:
+    assert is_equivalent(pred, gold, answer_type, benchmark=benchmark) is expected, (pred, gold)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("12", "12", True),
+        ("004", "4", True),
+        ("-5", "5", False),
+        ("5", "-5", False),
+        ("12.0", "12", True),
+        ("100001", "100000", False),
+        ("0", "0", True),
+        ("+7", "7", True),
+    ],
+)
+def test_integers(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("1,000", "1000", True),
+        ("1{,}000", "1000", True),
+        ("1\\,000", "1000", True),
+        ("\\$16,\\!386.20", "16386.20", True),
+        ("11,\\! 111,\\! 111,\\! 100", "11111111100", True),
+        ("1,080", "1080", True),
+        ("1,000,000", "1000000", True),
+        ("1,000", "100", False),
+    ],
+)
+def test_thousands_separators(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\$18.00", "18", True),
+        ("18 dollars", "18", True),
+        ("\\$5", "5", True),
+        ("\\$5", "6", False),
+    ],
+)
+def test_currency(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected", "benchmark"),
+    [
+        ("3.83 \\times 10^{35}", "3.83e35", True, "minerva_math"),
+        ("3.83e35", "3.83\\times10^{35}", True, "math"),
+        ("2.7778 \\times 10^{-6}", "2.7778e-6", True, "minerva_math"),
+        ("4.7e-35", "4.7e-34", False, "minerva_math"),
+        ("6.02 \\times 10^{22}", "6.02 \\times 10^{23}", False, "minerva_math"),
+        ("780", "7.8\\times 10^2", True, "math"),
+        ("4", "4e33", False, "minerva_math"),
+        ("10^{-3}", "0.001", True, "math"),
+        ("1.5 \\cdot 10^{3}", "1500", True, "math"),
+    ],
+)
+def test_scientific_notation(pred: str, gold: str, expected: bool, benchmark: str) -> None:
+    check(pred, gold, expected, benchmark=benchmark)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("0.5", "\\frac{1}{2}", True),
+        ("\\frac{10}{9}", "10/9", True),
+        ("-\\frac{10}{9}", "-10/9", True),
+        ("\\dfrac{1}{3}", "\\frac13", True),
+        ("\\cfrac{1}{3}", "\\frac{1}{3}", True),
+        ("0.3333", "\\frac{1}{3}", True),
+        ("0.33", "\\frac{1}{3}", False),
+        ("\\frac{2}{4}", "\\frac{1}{2}", True),
+        ("\\frac{1}{3}", "\\frac{1}{2}", False),
+    ],
+)
+def test_fractions_and_decimals(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("3\\frac12", "\\frac{7}{2}", True),
+        ("3\\frac{1}{2}", "3.5", True),
+        ("-2\\frac{1}{4}", "-\\frac{9}{4}", True),
+        ("3\\frac{1}{2}", "\\frac{3}{2}", False),
+    ],
+)
+def test_mixed_numbers(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("12.5", "12.5\\%", True),
+        ("28 %", "28\\%", True),
+        ("20 \\%", "20", True),
+        ("10", "10\\%", True),
+        ("0.1", "10\\%", True),
+        ("50", "0.5", False),
+        ("25", "0.25", False),
+        ("0.25", "25", False),
+    ],
+)
+def test_percent_only_with_sign(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\sqrt{12}", "2\\sqrt{3}", True),
+        ("\\sqrt2", "\\sqrt{2}", True),
+        ("3\\sqrt{13}", "\\sqrt{117}", True),
+        ("\\sqrt{3}", "\\sqrt{2}", False),
+        ("(\\frac{5}{12})^{\\frac{1}{3}}", "\\sqrt[3]{\\frac{5}{12}}", True),
+        ("pi/2", "\\frac{\\pi}{2}", True),
+        ("\\frac{\\pi}{3}", "\\frac{\\pi}{2}", False),
+        ("2\\pi", "6.2832", True),
+    ],
+)
+def test_radicals_and_pi(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("30 degrees", "30", True),
+        ("90^\\circ", "90", True),
+        ("90", "90^{\\circ}", True),
+        ("45^\\circ", "90^\\circ", False),
+    ],
+)
+def test_degrees(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\frac{1}{3} \\text{meters}", "\\frac{1}{3}", True),
+        ("10", "10\\text{ units}", True),
+        ("125\\textnormal{ miles}", "125", True),
+        ("4 \\times 10^{33} ergs", "4e33", True),
+        ("5 cm", "5", True),
+        ("2x", "2", False),
+        ("2 \\pm \\sqrt{3}", "2 + \\sqrt{3}", False),
+        ("\\text{13}", "13", True),
+    ],
+)
+def test_units_and_text_stripped(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("-1 + exp(16)", "e^{16} - 1", True),
+        ("\\sec^2(y)", "\\tan^2(y)+1", True),
+        ("a + c", "a+c", True),
+        ("\\frac{ q_{0} }{ \\sqrt{2 C L}  }", "\\frac{q_{0}}{\\sqrt{2 L C}}", True),
+        ("1 + \\frac{1}{\\mathrm{e}}", "1 - \\frac{1}{e}", False),
+        ("\\frac{34}{16}+\\frac{\\sqrt{1358}}{16}", "4", False),
+        ("a+b", "a+c", False),
+        ("2x+2", "2(x+1)", True),
+        ("\\frac{1}{3 \\cdot 2^{2006}}", "\\frac{2^{2005}+1}{3 \\cdot 2^{2006}}", False),
+        ("\\frac{1}{2006!}", "\\frac{1}{2004!}", False),
+        ("L", "l", False),
+    ],
+)
+def test_expressions(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("x^2/16 + y^2/12 = 1/4", "x^2/4 + y^2/3 = 1", True),
+        ("-34x-45y+20z-100=0", "34x+45y-20z+100=0", True),
+        ("y = 3 + 2x", "y = 2x + 3", True),
+        ("x^{2}=1-y^2", "x^2+y^2=1", True),
+        ("x^2-y^2=1", "x^2+y^2=1", False),
+        ("3x+4y+14=0", "3x-y+13=0", False),
+        ("1", "2x + z = 1", False),
+        ("x=11", "11", True),
+        ("11", "x = 11", True),
+        ("y = 2x", "x = 2y", False),
+    ],
+)
+def test_equations(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("-x > -1", "x < 1", True),
+        ("x \\leq 1", "x < 1", False),
+        ("x > 1", "x < 1", False),
+        ("2x < 2", "x < 1", True),
+        ("1 < x \\le 3", "1 < x \\leq 3", True),
+        ("x \\ge 2", "2 \\le x", True),
+    ],
+)
+def test_inequalities(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("[1,2]", "(1,2)", False),
+        ("(0, 1)", "[0,1)", False),
+        ("[-4, 0]", "[-4,0]", True),
+        ("(-\\infty, -3] \\cup [2, \\infty)", "[-3,2]", False),
+        (
+            "c \\in \\left(-\\infty, 1\\right]\\cup[10,+\\infty)",
+            "(-\\infty,1]\\cup[10,+\\infty)",
+            True,
+        ),
+        ("x \\in (2,12) \\cup (12,102)", "(2, 12) \\cup (12, 102)", True),
+        ("\\{-1\\} \\cup [0,7)", "\\{-1\\} \\cup [0,7)", True),
+        ("[0,7) \\cup \\{-1\\}", "\\{-1\\} \\cup [0,7)", True),
+        ("(0, \\frac{1}{2}]", "(0, 0.5]", True),
+    ],
+)
+def test_intervals_keep_bracket_types(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\{3,1,2\\}", "\\{1,2,3\\}", True),
+        ("1,-2", "-2,1", True),
+        ("1,2", "1,2,3", False),
+        ("19, 46, and 82", "19, 46, \\text{ and } 82", True),
+        ("21, 36, and 82", "19, 46, \\text{ and } 82", False),
+        ("(3,1),(2,1)", "(2,1),(3,1)", True),
+        ("(x, y) = (5, 8) \\quad \\text{and} \\quad (8, 5)", "(5, 8), (8, 5)", True),
+        ("x = 2, x = 3", "2, 3", True),
+        ("2, 2", "2, 3", False),
+    ],
+)
+def test_sets_and_multiple_answers_are_unordered(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("(6,-1,31)", "(6,31,-1)", False),
+        ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3, \\frac{\\pi}{2})", True),
+        ("(1,4.5)", "(1,\\frac{9}{2})", True),
+        ("(2,1)", "(1,2)", False),
+    ],
+)
+def test_tuples_are_ordered(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        (
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}",
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+            False,
+        ),
+        (
+            "\\begin{pmatrix}0.5 \\\\ -1\\end{pmatrix}",
+            "\\begin{pmatrix}\\frac{1}{2} \\\\ -1\\end{pmatrix}",
+            True,
+        ),
+        (
+            "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}",
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+            True,
+        ),
+        (
+            "\\begin{pmatrix}1 & 2 & 3 & 4\\end{pmatrix}",
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+            False,
+        ),
+        ("(\\frac{1}{2}, -1)", "\\begin{pmatrix}\\frac{1}{2} \\\\ -1\\end{pmatrix}", True),
+    ],
+)
+def test_matrices(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("14.0 + -1.0i", "14 - i", True),
+        ("\\frac34i", "\\frac{3}{4}i", True),
+        ("1+2i", "1-2i", False),
+        ("i^2", "-1", True),
+    ],
+)
+def test_complex_numbers(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("-2021, 2021", "\\pm 2021", True),
+        ("\\{-2021, 2021\\}", "\\pm 2021", True),
+        ("2021", "\\pm 2021", False),
+        ("1 \\pm \\sqrt{2}", "1+\\sqrt{2}, 1-\\sqrt{2}", True),
+    ],
+)
+def test_plus_minus(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\text{Evelyn}", "\\text{Evelyn}", True),
+        ("evelyn", "\\text{Evelyn}", True),
+        ("\\text{odd}", "\\text{even}", False),
+        ("1011_{2}", "1011_2", True),
+        ("1011", "1011_2", True),
+        ("1012_2", "1011_2", False),
+        ("\\text{(C)}", "(C)", True),
+        ("3:2", "2:3", False),
+    ],
+)
+def test_words_bases_and_ratios(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("B", "B", True),
+        ("(b)", "B", True),
+        ("\\text{(B)}", "B", True),
+        ("C) 42 m/s", "C", True),
+        ("B", "A", False),
+        ("None of the above", "A", False),
+    ],
+)
+def test_multiple_choice_letters(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected, answer_type="multiple_choice", benchmark="gpqa_diamond")
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "answer_type", "expected"),
+    [
+        ("False", "False", "bool", True),
+        ("true", "False", "bool", False),
+        ("Yes", "True", "bool", True),
+        ("(C)", "(c)", "option", True),
+        ("(d)", "(c)", "option", False),
+        ("5", "5", "integer", True),
+        ("6", "5", "integer", False),
+        ("-\\frac{\\pi}{3}", "-1.047", "float", True),
+        ("1.00", "1.04", "float", True),
+        ("1.00", "1.05", "float", False),
+        ("[1/3, 1/4]", "[0.333, 0.25]", "list", True),
+        (
+            "(\\frac{-3-\\sqrt{17}}{4}, \\frac{-3+\\sqrt{17}}{4})",
+            "[-1.7807764064, 0.2807764064]",
+            "list",
+            True,
+        ),
+        ("[0.25, 0.333]", "[0.333, 0.25]", "list", False),
+    ],
+)
+def test_theoremqa_types(pred: str, gold: str, answer_type: str, expected: bool) -> None:
+    check(pred, gold, expected, answer_type=answer_type, benchmark="theoremqa")
+
+
+@pytest.mark.parametrize(
+    ("gold", "expected"),
+    [
+        ("True", "bool"),
+        ("(c)", "option"),
+        ("[1, 2]", "list"),
+        ("42", "integer"),
+        ("3.5e-3", "float"),
+        ("\\pi", "math"),
+    ],
+)
+def test_theoremqa_type_inferred_from_gold(gold: str, expected: str) -> None:
+    assert infer_theoremqa_type(gold) == expected
+
+
+def test_theoremqa_math_type_uses_four_percent() -> None:
+    check("1.03", "1.0", True, answer_type="math", benchmark="theoremqa")
+    check("1.03", "1.0", False, answer_type="math", benchmark="math")
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold"),
+    [
+        ("1", "\\dfrac{5^{\\left(5^{\\left(5^{\\left(5^5\\right)}\\right)} - 4\\right)} - 5}{16}"),
+        ("2^{2^{2^{2^{100}}}}", "1"),
+        ("10^{10^{10}}", "10^{10^{10}}+1"),
+        ("(10^{100})!", "1"),
+        ("x^{10^{100}}", "x"),
+        ("1" * 1_000_000, "1"),
+        ("(" * 3000 + "1" + ")" * 3000, "1"),
+        ("\\sin(10^{10^{5}})", "0"),
+    ],
+)
+def test_pathological_inputs_are_refused_fast(pred: str, gold: str) -> None:
+    start = time.perf_counter()
+    assert is_equivalent(pred, gold, "math") is False
+    assert time.perf_counter() - start < 1.0
+
+
+def test_code_in_prediction_is_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    assert is_equivalent(f"__import__('os').system('touch {marker}')", "0", "math") is False
+    assert (
+        is_equivalent(f"\\text{{__import__('os').system('touch {marker}')}}", "0", "math") is False
+    )
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("pred", "gold"), [("", "1"), ("1", ""), ("   ", "1")])
+def test_empty_answers_never_match(pred: str, gold: str) -> None:
+    assert is_equivalent(pred, gold, "math") is False
+
+
+def test_integer_fast_path_takes_microseconds() -> None:
+    start = time.perf_counter()
+    for value in range(2000):
+        is_equivalent(str(value), str(value + 1), "math")
+        is_equivalent(f"\\frac{{{value}}}{{7}}", f"{value}/7", "math")
+    per_call = (time.perf_counter() - start) / 4000
+    assert per_call < 200e-6
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("x<3", "(-\\infty,3)", True),
+        ("(-\\infty,3)", "x<3", True),
+        ("x \\le 3", "(-\\infty,3)", False),
+        ("x^2 > 4", "(-\\infty,-2)\\cup(2,\\infty)", True),
+        ("1 < x \\le 2", "(1,2]", True),
+        ("\\mathbb{R}", "(-\\infty,\\infty)", True),
+    ],
+)
+def test_inequality_against_interval(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("0.\\overline{3}", "\\frac13", True),
+        ("0.1\\overline{6}", "\\frac{1}{6}", True),
+        ("0.\\overline{3}", "0.3", False),
+        ("\\frac{\\sqrt{3}}2", "\\frac{\\sqrt{3}}{2}", True),
+        ("2^(1/3)", "\\sqrt[3]{2}", True),
+        ("\\emptyset", "\\varnothing", True),
+        ("x \\ne 3", "x \\neq 3", True),
+        ("4:30 p.m.", "4:30", True),
+    ],
+)
+def test_notation_variants(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("|x|", "x", False),
+        ("\\sqrt{x}\\sqrt{y}", "\\sqrt{xy}", True),
+        ("\\frac{20001}{\\pi}", "\\frac{20000}{\\pi}", False),
+        ("\\lfloor\\frac{2 n-1}{6}\\rfloor", "\\lfloor\\frac{2 n-1}{5}\\rfloor", False),
+        ("-221_4", "-221_3", False),
+        ("E_{3}", "E_{2}", False),
+        ("x=2, y=3", "(2,3)", True),
+        ("x=3, y=2", "(2,3)", False),
+    ],
+)
+def test_near_misses_found_on_benchmark_golds(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize("answer_type", ["list", "list of integer", "List of float"])
+def test_theoremqa_list_type_names(answer_type: str) -> None:
+    check("[1, 2, 3]", "[1, 2, 3]", True, answer_type=answer_type, benchmark="theoremqa")
+    check("[1, 3, 2]", "[1, 2, 3]", False, answer_type=answer_type, benchmark="theoremqa")
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("2x", "f(x)=2 x", True),
+        ("n^{2}-n-1", "m_{\\max }=n^{2}-n-1", True),
+        ("3x", "f(x)=2 x", False),
+        ("f(n)=n^2", "f(n)=n^{2}", True),
+        ("f(x) = x+2", "f(x)=1+x", False),
+        ("f(x)=x, f(x)=-x", "f(x)=-x, f(x)=x", True),
+    ],
+)
+def test_named_functions_and_values(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+def test_exact_equations_get_no_tolerance() -> None:
+    check("f(n) = 2 n+1008", "f(n) = 2 n+1007", False)
+    check("2f(n) = 4 n+2014", "f(n) = 2 n+1007", True)
