@@ -25,6 +25,7 @@ from cfteval.errors import UserError
 from cfteval.grading.grade_file import infer_answer_type
 from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
+from cfteval.store import read_jsonl
 
 _PROGRESS_EVERY = 25
 
@@ -57,11 +58,6 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "grading"
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def load_pairs(data_dir: Path, n: int, seed: int = 0) -> list[Pair]:
     """`n` pairs: dev cases + MMLU-Pro outputs + synthetic variations, cycled and shuffled."""
     cases_path, outputs_path = data_dir / "cases.dev.jsonl", data_dir / "mmlu_pro_outputs.dev.jsonl"
@@ -70,12 +66,12 @@ def load_pairs(data_dir: Path, n: int, seed: int = 0) -> list[Pair]:
             raise UserError(
                 f"grading data not found: {path} (pass --data DIR or set CFTEVAL_GRADING_DIR)"
             )
-    cases = _read_jsonl(cases_path)
+    cases = read_jsonl(cases_path)
     base = [
         Pair(c["gold"], c["pred"], c["benchmark"], c.get("category") == "pathological")
         for c in cases
     ]
-    base += [Pair(o["answer"], o["generated_text"], "mmlu_pro") for o in _read_jsonl(outputs_path)]
+    base += [Pair(o["answer"], o["generated_text"], "mmlu_pro") for o in read_jsonl(outputs_path)]
     # Synthetic: each maths gold stated in a closing sentence, once right and once off by one.
     for case in cases:
         gold = case["gold"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cfteval.errors import UserError
+from cfteval.store import iter_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +30,7 @@ LOCAL_FORMATS = ("jsonl", "json", "zip_csv")
 
 def read_jsonl(path: Path) -> RawRows:
     """One JSON object per line; blank lines are skipped, a broken line is an error."""
-    with path.open("r", encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{line_number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise UserError(f"{where}: malformed JSON line ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise UserError(f"{where}: expected a JSON object, got {type(row).__name__}")
-            yield where, row
+    return iter_jsonl(path)
 
 
 def read_json_array(path: Path) -> RawRows:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfteval.errors import UserError
+from cfteval.grading.extract_spans import last_boxed  # one brace matcher for golds and model text
 from cfteval.records import ANSWER_TYPES, Problem
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -34,40 +35,6 @@ THEOREMQA_TYPES = {
 
 _THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
-_BOX_OPENERS = ("\\boxed", "\\fbox")
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` (or `\\fbox{...}`) in `text`, braces matched.
-
-    Reference solutions sometimes box intermediate results, and the final answer is the last
-    box; a box may hold nested braces (`\\boxed{\\frac{1}{2}}`), so a regex cannot find its end.
-    Escaped braces (`\\{`, `\\}`) are content, not structure. `\\boxed 5` (no braces) is read up
-    to the next `$` or whitespace. Returns None when there is no complete box.
-    """
-    start = max(text.rfind(opener) for opener in _BOX_OPENERS)
-    if start < 0:
-        return None
-    opener = next(o for o in _BOX_OPENERS if text.startswith(o, start))
-    position = start + len(opener)
-    if text.startswith(" ", position):
-        rest = text[position + 1 :]
-        token = re.match(r"[^\s$]+", rest)
-        return token.group(0) if token else None
-    if not text.startswith("{", position):
-        return None
-    depth = 0
-    for index in range(position, len(text)):
-        char = text[index]
-        if char in "{}" and index > 0 and text[index - 1] == "\\":
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[position + 1 : index]
-    return None
 
 
 def scalar_text(value: Any) -> str:

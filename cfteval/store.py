@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -94,17 +94,27 @@ def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Read a JSONL file; a malformed line is reported with its file and line number."""
+def iter_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (`file:line`, object) for each non-blank line; a broken line is a UserError.
+
+    The location string lets callers name the exact line in their own error messages.
+    """
     from cfteval.errors import UserError
 
-    rows = []
     with path.open("r", encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            where = f"{path}:{line_number}"
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError as error:
-                raise UserError(f"{path}:{line_number}: not valid JSON ({error.msg})") from None
-    return rows
+                raise UserError(f"{where}: malformed JSON line ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise UserError(f"{where}: expected a JSON object, got {type(row).__name__}")
+            yield where, row
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """All objects of a JSONL file (see `iter_jsonl` for the error reporting)."""
+    return [row for _, row in iter_jsonl(path)]

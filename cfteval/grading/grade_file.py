@@ -9,7 +9,6 @@ labelled cases (e.g. ../shared/grading/cases.dev.jsonl).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from cfteval.errors import UserError
 from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
 from cfteval.records import ANSWER_TYPES
+from cfteval.store import iter_jsonl
 
 _INTEGER = re.compile(r"[-+]?\d+")
 _FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
@@ -60,18 +60,7 @@ def read_cases(path: Path) -> list[Case]:
     """Parse the input file; a malformed line is a UserError naming the file and line."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    cases = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise UserError(f"{where}: not valid JSON ({error.msg})") from None
-            cases.append(Case(row, _item_from_row(row, where)))
-    return cases
+    return [Case(row, _item_from_row(row, where)) for where, row in iter_jsonl(path)]
 
 
 def _item_from_row(row: Any, where: str) -> GradeItem:
