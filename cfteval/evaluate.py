@@ -119,6 +119,9 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
             "fingerprint": data_fingerprint(benchmark, config.data_dir),
             "n_problems": len(problems),
         }
+        if any("shuffle_seed" in problem.meta for problem in problems):
+            # GPQA's choice order depends on this seed; the reference code never recorded it.
+            data_info["choice_shuffle_seed"] = problems[0].meta["shuffle_seed"]
         for temperature in config.temperatures:
             sampling = Sampling(
                 temperature=temperature,
@@ -223,8 +226,8 @@ def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[
             Sample(
                 problem_id=draft.problem.id,
                 sample_index=draft.sample_index,
-                mode="",
-                temperature=0.0,
+                mode=draft.mode,
+                temperature=draft.temperature,
                 prompt=draft.prompt,
                 generation=draft.generation,
                 extracted=result.extracted,
@@ -273,8 +276,6 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     for run, drafts in zip(runs, drafts_per_run, strict=True):
         samples = all_samples[offset : offset + len(drafts)]
         offset += len(drafts)
-        for sample in samples:
-            sample.mode, sample.temperature = config.mode, run.temperature
         metrics = summarize(samples, wall_seconds=wall)
         manifest = RunManifest(
             benchmark=run.benchmark,

@@ -27,6 +27,8 @@ class Draft:
     """One generated sample before grading: the text to grade and how it was produced."""
 
     problem: Problem
+    mode: str
+    temperature: float
     sample_index: int
     prompt: str
     generation: str
@@ -74,6 +76,8 @@ class DirectMode:
                 self._drafts.append(
                     Draft(
                         problem=problem,
+                        mode=self.name,
+                        temperature=request.sampling.temperature,
                         sample_index=index,
                         prompt=request.prompt,
                         generation=text,

@@ -97,5 +97,7 @@ def test_eval_all_benchmarks_with_hf(tiny_model_dir: Path, tmp_path: Path) -> No
     assert len(run_dirs) == 10
     gpqa = _read_jsonl(tmp_path.glob("*/gpqa_diamond/direct/t0.0/samples.jsonl").__next__())
     assert all(s["gold"] in "ABCD" and "Answer Choices: (A)" in s["prompt"] for s in gpqa)
+    gpqa_manifest = next(tmp_path.glob("*/gpqa_diamond/direct/t0.0/manifest.json"))
+    assert json.loads(gpqa_manifest.read_text())["data"]["choice_shuffle_seed"] == 0
     mmlu = _read_jsonl(tmp_path.glob("*/mmlu_pro/direct/t0.0/samples.jsonl").__next__())
     assert all("Options:\nA. " in s["prompt"] for s in mmlu)

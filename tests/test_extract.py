@@ -416,3 +416,21 @@ def test_megabyte_input_is_linear_time(name):
         extract_answer(text, answer_type, n_choices=4)
     # Linear work is well under a second per type here; quadratic work would take minutes.
     assert time.perf_counter() - start < 10.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "So the matrix is $\\begin{pmatrix} 1 & 0 \\end{pmatrix}$.",
+            "\\begin{pmatrix} 1 & 0 \\end{pmatrix}",
+        ),
+        # A variable named mid-sentence is no answer; the documented last-number fallback applies.
+        (
+            "We use $\\tan A = 2$ on the triangle with side lengths $A$ and $B$, which is basic.",
+            "2",
+        ),
+    ],
+)
+def test_math_span_fallback_only_when_it_closes_the_text(text: str, expected: str) -> None:
+    assert extract_answer(text, "math") == expected

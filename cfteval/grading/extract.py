@@ -16,7 +16,7 @@ that yields something wins:
 3. the whole text, when it is itself a short answer with no prose ("0.5", "(1,2]", "x=3",
    "\\frac{1}{2}", "30 degrees"; precise rule in `extract_spans.bare_answer`);
 4. the last bold `**…**` whose content is an answer, not a heading ("**Step 2**" is a heading);
-5. the last `$…$` / `\\(…\\)` / `\\[…\\]` span, when no digit follows it and it is not prose
+5. the last `$…$` / `\\(…\\)` / `\\[…\\]` span, when only punctuation follows it and it is not prose
    ("The matrix is $\\begin{pmatrix}…\\end{pmatrix}$");
 6. documented fallback, GSM8K-style: the last number in the text ("72", "1,080", "2/3").
 
@@ -80,7 +80,6 @@ _BOOL_WORDS = {"true": "True", "yes": "True", "false": "False", "no": "False"}
 _BOOL_START_RE = re.compile(r"(?:\\text\{|\\textbf\{|\\mathrm\{)?[ \t]*([A-Za-z]+)(?![A-Za-z])")
 _OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
-_DIGIT_RE = re.compile(r"\d")
 
 
 def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None) -> str | None:
@@ -136,13 +135,15 @@ def _last_bold_answer(text: str) -> str | None:
 
 
 def _last_math_answer(text: str) -> str | None:
-    """The last `$…$`-style span, when it ends the reasoning (no digit after it) and is no prose."""
+    """The last `$…$`-style span, when it closes the text (only punctuation after it) and is no
+    prose. A span inside a later sentence ("side lengths $A$ and $B$, which is ...") is a
+    variable the model mentioned, not its answer."""
     found = last_math_span(text)
     if found is None:
         return None
     end, content = found
     answer = strip_wrappers(content)
-    if not answer or _DIGIT_RE.search(text, end) or reads_as_prose(answer):
+    if not answer or text[end:].strip(" \t\n.!") or reads_as_prose(answer):
         return None
     return answer
 
