@@ -102,19 +102,24 @@ def strip_outer_braces(text: str) -> str:
     return text
 
 
+def _closing_paren(text: str, start: int) -> int:
+    """Index of the `)` matching the `(` at `start`, or -1 when it is never closed."""
+    depth = 0
+    for index in range(start, len(text)):
+        depth += text[index] == "("
+        depth -= text[index] == ")"
+        if depth == 0:
+            return index
+    return -1
+
+
 def _replace_plain_functions(text: str) -> str:
     """`sqrt(12)` → `\\sqrt{12}`, `exp(16)` → `e^{16}`: plain-text maths that LaTeX parsers misread."""
     for _ in range(20):  # bounded: each pass rewrites one call
         match = _PLAIN_FUNCTION.search(text)
         if match is None:
             return text
-        depth, end = 0, -1
-        for index in range(match.end() - 1, len(text)):
-            depth += text[index] == "("
-            depth -= text[index] == ")"
-            if depth == 0:
-                end = index
-                break
+        end = _closing_paren(text, match.end() - 1)
         if end < 0:
             return text
         name, argument = match.group(1), text[match.end() : end]
@@ -229,13 +234,7 @@ def _brace_power_parens(text: str) -> str:
         match = _POWER_PAREN.search(text)
         if match is None:
             return text
-        depth, end = 0, -1
-        for index in range(match.end() - 1, len(text)):
-            depth += text[index] == "("
-            depth -= text[index] == ")"
-            if depth == 0:
-                end = index
-                break
+        end = _closing_paren(text, match.end() - 1)
         if end < 0:
             return text
         text = (
