@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -140,7 +141,8 @@ class VLLMBackend:
         prompts = [TokensPrompt(prompt_token_ids=list(encoded[index])) for index in fits]
         params = [self._sampling_params(requests[index]) for index in fits]
         started = time.perf_counter()
-        outputs = self._llm.generate(prompts, params, use_tqdm=False) if prompts else []
+        bar = _progress_bar_factory(progress) if progress is not None else False
+        outputs = self._llm.generate(prompts, params, use_tqdm=bar) if prompts else []
         # One batched call has no per-request wall time; report the amortised share.
         seconds = (time.perf_counter() - started) / max(1, len(fits))
         completions = [
@@ -148,8 +150,8 @@ class VLLMBackend:
         ]
         for index, output in zip(fits, outputs, strict=True):
             completions[index] = _to_completion(requests[index], output, seconds)
-        if progress is not None:
-            progress(len(requests))
+        if progress is not None and len(fits) < len(requests):
+            progress(len(requests) - len(fits))  # the too-long ones, "finished" at once
         return completions
 
     def close(self) -> None:
@@ -192,3 +194,41 @@ def _too_long(request: Request, prompt_tokens: int) -> Completion:
         finish_reasons=[PROMPT_TOO_LONG] * n,
         prompt_tokens=prompt_tokens,
     )
+
+
+class _CallbackBar:
+    """The slice of tqdm's interface that `LLM.generate(use_tqdm=...)` drives, forwarding each
+    finished request to our progress callback, so the user sees a bar move during the single
+    batched call instead of a bar that jumps from 0 to done."""
+
+    def __init__(self, progress: ProgressCallback, total: int = 0, **_: Any) -> None:
+        self._progress = progress
+        self._started = time.perf_counter()
+        self.total = total
+        self.n = 0
+        self.postfix = ""
+
+    @property
+    def format_dict(self) -> dict[str, float]:
+        return {"elapsed": max(time.perf_counter() - self._started, 1e-9)}
+
+    def update(self, count: int = 1) -> None:
+        # vLLM calls update once per finished request, with that request's number of samples.
+        self.n += count
+        self._progress(1)
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar_factory(progress: ProgressCallback) -> Callable[..., Any]:
+    """vLLM calls the factory two ways: with an iterable to wrap (prompt rendering, passed
+    through untouched) and with `total=` for the generation bar (our callback bar)."""
+
+    def make(iterable: Any = None, **kwargs: Any) -> Any:
+        return iterable if iterable is not None else _CallbackBar(progress, **kwargs)
+
+    return make
