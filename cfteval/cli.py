@@ -221,7 +221,7 @@ def eval_command(
         results = run_eval(config, progress)
     finally:
         progress.done()
-    console.print(summary_table(results, title=f"{model} — accuracy (%)"))
+    console.print(summary_table(results, title=f"{model_slug(model)} — accuracy (%)"))
     console.print(counts_line(results), highlight=False)
     console.print(f"run folders under {out / model_slug(model)}", highlight=False)
 
