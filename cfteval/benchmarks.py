@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -72,9 +73,17 @@ _FIELD_KEYS = {"id", "question"}
 
 
 def registry_dir() -> Path:
-    """The folder of benchmark YAML files: the repository's `benchmarks/` unless overridden."""
+    """The folder of benchmark YAML files: the repository's `benchmarks/` unless overridden.
+
+    A wheel install has no repository; its YAML files are installed as data files under
+    `<prefix>/share/cfteval/benchmarks` (see pyproject.toml).
+    """
     override = os.environ.get(REGISTRY_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[1] / "benchmarks"
+    if override:
+        return Path(override)
+    source_tree = Path(__file__).resolve().parents[1] / "benchmarks"
+    installed = Path(sys.prefix) / "share" / "cfteval" / "benchmarks"
+    return source_tree if source_tree.is_dir() or not installed.is_dir() else installed
 
 
 @dataclass(frozen=True)
