@@ -234,6 +234,22 @@ def test_choice_last_stated_answer_wins():
     assert extract_answer(text, "multiple_choice", n_choices=10) == "I"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is (D) and (F).", "F"),
+        ("Thus, the answer is (C, D, E, F).", "F"),
+        ("The answer is B or C.", "C"),
+        ("The answer is (A)/(B)", "B"),
+        ("The answer is (B) and I think that is right.", "B"),
+        ("The answer is (A), B is wrong.", "A"),
+    ],
+)
+def test_choice_statement_naming_several_letters_gives_the_last(text, expected):
+    """The spine issue's rule: where the model states several answers, the last one counts."""
+    assert extract_answer(text, "multiple_choice", n_choices=10) == expected
+
+
 def test_choice_letters_beyond_n_choices_are_not_answers():
     assert extract_answer("The answer is (E).", "multiple_choice", n_choices=4) is None
     assert extract_answer("The answer is (E).", "multiple_choice", n_choices=10) == "E"
@@ -249,8 +265,6 @@ def test_choice_letters_beyond_n_choices_are_not_answers():
         "A farmer has 3 fields; option A is cheapest but D is fastest.",
         "The answer is not among the choices, but the closest is (E).",
         "The answer is I think (B)",
-        "The answer is (D) and (F).",
-        "Thus, the answer is (C, D, E, F).",
         "Both B and C look plausible.",
         "",
     ],

@@ -6,8 +6,8 @@ The acceptance rule, computed here with a simple rule independent of the extract
   comma-listed letter A-J in the rest of its sentence ("(B) or (I)" → {B, I});
 - the text states exactly one answer letter when every statement names the same one letter:
   the extractor must then agree with `official_pred`;
-- it states several when statements disagree or one names several letters (a hedge): the
-  extractor must give the letter of the last single-letter statement (None if there is none);
+- it states several when statements disagree or one names several letters ("(D) and (F)"):
+  the extractor must give the last letter of the last statement;
 - it states none when there is no statement: the extractor must give None.
 """
 
@@ -28,13 +28,13 @@ _SENTENCE_END_RE = re.compile(r"\.\s|\n")
 _LISTED_LETTER_RE = re.compile(r"(?<=[(,\s])([A-J])(?=[),])")
 
 
-def statements(text: str) -> list[set[str]]:
-    """The set of letters each "answer is (X)" statement names, in text order."""
+def statements(text: str) -> list[list[str]]:
+    """The letters each "answer is (X)" statement names, in text order."""
     found = []
     for match in _STATEMENT_RE.finditer(text):
         end = _SENTENCE_END_RE.search(text, match.end())
         sentence = text[match.start() : end.start() if end else len(text)]
-        found.append(set(_LISTED_LETTER_RE.findall(sentence)) or {match.group(1)})
+        found.append(_LISTED_LETTER_RE.findall(sentence) or [match.group(1)])
     return found
 
 
@@ -43,10 +43,9 @@ def expected_letter(text: str, official_pred: str | None) -> tuple[str, str | No
     stated = statements(text)
     if not stated:
         return "none", None
-    if all(letters == stated[0] for letters in stated) and len(stated[0]) == 1:
+    if all(letters == stated[0] for letters in stated) and len(set(stated[0])) == 1:
         return "one", official_pred
-    singles = [next(iter(letters)) for letters in stated if len(letters) == 1]
-    return "several", singles[-1] if singles else None
+    return "several", stated[-1][-1]
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ Rule: collect every *stated* answer and keep the LAST one whose letter is among 
 - a bold letter on its own: `**C**`, `**(C)**`, `**C.**`;
 - failing all of those, a text that is itself just the letter: "B", "(B)", "B.", "C) 42 m/s".
 A statement naming several letters at once ("The answer is (D) and (F)", "(B) or (I)",
-"(C, D, E, F)") is a hedge, not an answer, and is skipped: scoring its first letter, as
-MMLU-Pro's official regex does, rewards hedging. No stated answer gives None: the reference
-scripts' random-letter guess is never made.
+"(C, D, E, F)") states several answers, and the last one counts, as it does across statements
+(the rule the spine issue sets: several stated, the last one). No stated answer gives None: the
+reference scripts' random-letter guess is never made.
 
 Why the last: models correct themselves ("The answer is B. Wait ... the answer is (C)"), and
 MMLU-Pro's official first-match rule scores the retracted letter. Why only *stated* answers:
@@ -40,11 +40,25 @@ _CHOICE_MARKER_RE = re.compile(
 )
 _BOLD_LETTER_RE = re.compile(r"\*\*[ \t]?\(?([A-Z])\)?\.?[ \t]?\*\*")
 _BARE_LETTER_RE = re.compile(r"\(?([A-Z])(?:\)|\.|:|$)")
-_LEADING_WRAPPERS = ("\\boxed{", "\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "**", "$")
+_LEADING_WRAPPERS = (
+    "\\boxed{",
+    "\\text{",
+    "\\textbf{",
+    "\\mathrm{",
+    "\\mathbf{",
+    "\\(",
+    "\\[",
+    "**",
+    "$",
+)
 _LEADING_WORDS_RE = re.compile(r"(?:option|choice|letter)\b[ \t]*", re.IGNORECASE)
 _ENDING_CHARS = frozenset(").,:;!?*}$]\n\r")
-# Another letter joined on ("(D) and (F)", "B or C", "(B)/(C)"): a hedge, not an answer.
-_HEDGE_RE = re.compile(r"[ \t]*(?:,|/|&|\band\b|\bor\b)[ \t]*\(?[A-Z](?![A-Za-z])")
+# Another letter joined on ("(D) and (F)", "B or C", "(C, D, E, F)"): several stated answers.
+# The joined letter is parenthesised, or ends there ("B or C."): "(B) and I think" joins nothing.
+_JOINED_LETTER_RE = re.compile(
+    r"\)?[ \t]*(?:,|/|&|\band\b|\bor\b)[ \t]*"
+    r"(?:\(([A-Z])\)|\(?([A-Z])(?=[,)./;:]|[ \t]+(?:and|or)\b|[ \t]*$))"
+)
 _CONNECTIVES = frozenset("because since as which with for so and or -".split())
 
 
@@ -73,12 +87,11 @@ def _letter_after(window: str) -> tuple[str, bool] | None:
     if i >= len(window) or not window[i].isascii() or not window[i].isalpha():
         return None
     letter, rest = window[i], window[i + 1 :]
+    joined = _last_joined_letter(rest)
+    if joined is not None:
+        return joined, True  # "(D) and (F)", "(C, D, E, F)", "B or C": the last one stated
     if parenthesised:
-        if not rest.startswith(")") or _HEDGE_RE.match(rest, 1):
-            return None  # "(C, D, E, F)", "(D) and (F)": several letters, not one answer
-        return letter.upper(), True
-    if _HEDGE_RE.match(rest):
-        return None  # "B or C"
+        return (letter.upper(), True) if rest.startswith(")") else None
     if not letter.isupper():
         return None
     if rest == "" or rest[0] in _ENDING_CHARS:
@@ -90,6 +103,14 @@ def _letter_after(window: str) -> tuple[str, bool] | None:
         if following and following[0].lower().strip(",.") not in _CONNECTIVES:
             return None
     return letter, adorned
+
+
+def _last_joined_letter(rest: str) -> str | None:
+    """The last letter of a list joined onto a stated letter ("and (F)", ", D, E, F)"), or None."""
+    last, position = None, 0
+    while (joined := _JOINED_LETTER_RE.match(rest, position)) is not None:
+        last, position = joined.group(1) or joined.group(2), joined.end()
+    return last
 
 
 def _box_letter(content: str) -> str | None:
