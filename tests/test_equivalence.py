@@ -533,3 +533,146 @@ def test_named_functions_and_values(pred: str, gold: str, expected: bool) -> Non
 def test_exact_equations_get_no_tolerance() -> None:
     check("f(n) = 2 n+1008", "f(n) = 2 n+1007", False)
     check("2f(n) = 4 n+2014", "f(n) = 2 n+1007", True)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("2 1/4", "\\frac{9}{4}", True),
+        ("-2 1/4", "-\\frac{9}{4}", True),
+        ("+7 2/3", "\\frac{23}{3}", True),
+        ("2 1/4", "\\frac{3}{4}", False),
+        ("2 1/4%", "\\frac{9}{400}", True),
+        ("12 percent", "0.12", True),
+        ("12\\text{ percent}", "12\\%", True),
+        ("12 pct", "12%", True),
+        ("12", "0.12", False),
+    ],
+)
+def test_plain_text_mixed_numbers_and_spelled_percent(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("y >= -1", "y \\ge -1", True),
+        ("y \\geqslant -1", "y>=-1", True),
+        ("t <= 4", "t \\leq 4", True),
+        ("t != 4", "t \\neq 4", True),
+        ("t \\ne 4", "t ≠ 4", True),
+        ("t \\gt 4", "t > 4", True),
+        ("t <= 4", "t < 4", False),
+        ("t != 4", "t = 4", False),
+    ],
+)
+def test_ascii_and_unicode_relation_spellings(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("2, 4, 6, \\dots", "2, 4, 6", False),
+        ("2, 4, 6, ...", "2, 4, 6, \\ldots", True),
+        ("2, 4, 6, \\cdots", "2,4,6,\\dots", True),
+    ],
+)
+def test_an_ellipsis_is_part_of_the_answer(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("3:30", "3:30", True),
+        ("2:00", "11:00", False),
+        ("4:00", "7:00", False),
+        ("\\frac{1}{0}", "\\frac{2}{0}", False),
+    ],
+)
+def test_undefined_values_never_equal_each_other(pred: str, gold: str, expected: bool) -> None:
+    """`H:00` parses as H/0; two undefined values must not count as the same answer."""
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("(4, 9)", "(a, b) = (4, 9)", True),
+        ("(9, 4)", "(a, b) = (4, 9)", False),
+        ("a = 4, b = 9", "(a,b)=(4,9)", True),
+        ("(4, 9)", "a = 4, b = 9", True),
+        ("(9, 4)", "a = 4, b = 9", False),
+        ("P = (2, 0.5)", "P = (2, \\frac{1}{2})", True),
+        ("P = (2, 0.6)", "P = (2, \\frac{1}{2})", False),
+        ("Q = (2, 0.5)", "P = (2, \\frac{1}{2})", False),
+        ("-1 < t \\le 6", "t \\in (-1, 6]", True),
+        ("-1 \\le t \\le 6", "t \\in (-1, 6]", False),
+        ("(-1, 6]", "t \\in (-1,6]", True),
+        ("7", "PQ = 7", True),
+        ("8", "PQ = 7", False),
+        ("3:5", "V_{1}:V_{2}=3:5", True),
+        ("5:3", "V_{1}:V_{2}=3:5", False),
+        ("\\frac{2}{3}", "\\frac{AM}{MB}=\\frac{2}{3}", True),
+        ("16", "x^2 = 16", False),
+    ],
+)
+def test_named_golds_against_values(pred: str, gold: str, expected: bool) -> None:
+    """A gold that names its value (`(a, b) = (4, 9)`, `t \\in (-1, 6]`) equals that value."""
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("n = \\frac{12}{4} = 3", "3", True),
+        ("\\frac{12}{4} = 3 = 3.0", "3", True),
+        ("\\frac{12}{4} = 3", "3", False),  # one equals sign: an equation, not a chain
+        ("n = 2 + 2 = 4", "n = 4", True),
+        ("n = \\frac{12}{4} = 3", "4", False),
+        ("x = 1, y = 2", "(1, 2)", True),
+    ],
+)
+def test_a_chain_of_equalities_states_its_last_member(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("-5;-4;-3", "-5, -4, -3", True),
+        ("-5;-4", "-5, -4, -3", False),
+        ("(1;0;2), (2;1;0)", "(2,1,0),(1,0,2)", True),
+        ("(1;0;2)", "(1,2,0)", False),
+        ("(5, 1), (6, 1)", "a=5,b=1;a=6,b=1", True),
+        ("(5, 1), (6, 2)", "a=5,b=1;a=6,b=1", False),
+        ("(2,9)or(9,2)", "(9,2), (2,9)", True),
+    ],
+)
+def test_semicolon_and_or_separated_answer_lists(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        (
+            "\\left[\\begin{array}{cc}2 & 0 \\\\ 1 & 5\\end{array}\\right]",
+            "\\begin{pmatrix}2&0\\\\1&5\\end{pmatrix}",
+            True,
+        ),
+        (
+            "\\left(\\begin{matrix}2 & 0 \\\\ 1 & 5\\end{matrix}\\right)",
+            "\\begin{bmatrix}2&0\\\\1&5\\end{bmatrix}",
+            True,
+        ),
+        (
+            "\\left(\\begin{matrix}2 & 0 \\\\ 1 & 6\\end{matrix}\\right)",
+            "\\begin{pmatrix}2&0\\\\1&5\\end{pmatrix}",
+            False,
+        ),
+    ],
+)
+def test_matrices_inside_left_right_brackets(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)

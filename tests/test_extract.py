@@ -79,6 +79,65 @@ def test_box_beats_a_later_answer_phrase():
     assert math("$\\boxed{6}$ ... so the answer is 7") == "6"
 
 
+def test_a_final_answer_phrase_after_an_intermediate_box_wins():
+    """Minerva's closing line is the model's last word; a box earlier was a partial result."""
+    text = (
+        "The first leg costs $\\boxed{120}$ dollars, and with the return we pay 120 + 95 = 215. "
+        "Final Answer: The final answer is $215$. I hope it is correct."
+    )
+    assert math(text) == "215"
+    assert math("So \\boxed{8}. The final answer is \\boxed{9}.") == "9"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The roots are $\\boxed{-3}$ and $\\boxed{5}$.", "-3, 5"),
+        ("\\[ \\boxed{2} \\quad \\text{and} \\quad \\boxed{7} \\]", "2, 7"),
+        ("\\boxed{(0, 1)}, \\boxed{(1, 0)}", "(0, 1), (1, 0)"),
+        ("\\boxed{a = 2}, \\boxed{b = 3}", "a = 2, b = 3"),
+        ("\\boxed{4}, \\boxed{4}", "4"),
+        ("Hmm: $$\\boxed{30}$$ \\boxed{31}", "31"),
+        ("Part one gives \\boxed{3}. Then part two gives \\boxed{5}.", "5"),
+        ("\\boxed{3}\n\nand \\boxed{5}", "5"),
+    ],
+)
+def test_boxes_joined_by_list_separators_state_one_list(text, expected):
+    assert math(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hence $y \\le -2$ is the solution set we wanted.", "y \\le -2"),
+        ("We conclude that $t > 1$ holds.", "t > 1"),
+        ("the point $(x, y)$ we want is $(3, -4)$ and we are done", "(3, -4)"),
+        ("So $y = 4$ and the total is 12 apples", "12"),
+        ("So $2 + 2 = 4$ and we stop here", "4"),
+    ],
+)
+def test_last_number_fallback_never_splits_an_inequality_or_a_point(text, expected):
+    assert math(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "expected"),
+    [
+        ("The pair is $(2, 5)$.<|im_end|>\n<|im_start|>user\nNext: 7", "math", "(2, 5)"),
+        ("So the answer is 6.</s> The answer is 9.", "math", "6"),
+        ("<|im_start|>assistant\nThe answer is 6.", "math", "6"),
+        ("The answer is (C).<|eot_id|>The answer is (D).", "multiple_choice", "C"),
+    ],
+)
+def test_text_after_an_end_of_turn_token_is_not_the_answer(text, answer_type, expected):
+    assert extract_answer(text, answer_type, n_choices=10) == expected
+
+
+def test_an_ellipsis_survives_extraction():
+    assert math("The terms are $1, 3, 5, \\dots$") == "1, 3, 5, \\dots"
+    assert math("The sequence is $1, 3, 5, ...$") == "1, 3, 5, ..."
+
+
 # --- maths: answer phrases ----------------------------------------------------------------
 
 

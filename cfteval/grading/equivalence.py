@@ -55,6 +55,8 @@ from cfteval.grading.latex_parse import (
     has_top_level,
     is_relation,
     parse_shape,
+    split_top_level,
+    split_variable_prefix,
     strip_variable_prefix,
 )
 from cfteval.grading.normalize import comparison_key, normalize_answer
@@ -162,14 +164,44 @@ def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
         return False
     if comparison_key(pred) == comparison_key(gold):
         return True
+    pred, gold = _comparable_forms(pred, gold)
     gold_number = parse_number(gold)
     if gold_number is not None:
-        pred_number = parse_number(pred) or parse_number(strip_variable_prefix(pred))
+        pred_number = parse_number(pred)
         if pred_number is not None:
             return numbers_equal(pred_number, gold_number, rel_tol)
-    if not has_top_level(gold, _EQUALS) and not _IN.search(gold):
-        pred = strip_variable_prefix(pred)
     return _shapes_equal(parse_shape(pred), parse_shape(gold), rel_tol)
+
+
+def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
+    """Drop the names answers give their values when the other side is a value.
+
+    - A chain `x = \\frac{6}{2} = 3` states its last member, when the gold is no chain.
+    - `x = 3` vs `x = 3.0`, `D = (0, 1)` vs `D = (0, 1.0)`: the same name, compare the values.
+    - Gold `(p, q) = (3, 2)` or `x \\in [-2, 7]` vs a value, an inequality or a list of
+      assignments (`p = 3, q = 2`): compare with the gold's value.
+    - Gold a value vs `x = 3`: compare with the predicted value.
+    Two equations with different names, or a nameless one (`2x - y = 1`), stay as written.
+    """
+    if _is_chain(pred) and not _is_chain(gold):
+        pred = split_top_level(pred, "=")[-1]
+    pred_named, gold_named = split_variable_prefix(pred), split_variable_prefix(gold)
+    if pred_named and gold_named:
+        if comparison_key(pred_named[0]) == comparison_key(gold_named[0]):
+            return pred_named[1], gold_named[1]
+        return pred, gold
+    if gold_named:
+        if not has_top_level(pred, _EQUALS) or parse_shape(pred).kind == "list":
+            return pred, gold_named[1]
+        return pred, gold
+    if pred_named and not has_top_level(gold, _EQUALS) and not _IN.search(gold):
+        return pred_named[1], gold
+    return pred, gold
+
+
+def _is_chain(text: str) -> bool:
+    """`a = b = c`: two or more top-level equals signs in one answer (not in a list)."""
+    return len(split_top_level(text, "=")) > 2 and len(split_top_level(text)) == 1
 
 
 def _expand_plus_minus(shape: Shape) -> Shape:
@@ -191,15 +223,11 @@ def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
         return False
     if _relation_against_interval(pred, gold) or _relation_against_interval(gold, pred):
         return _relation_matches_interval(pred, gold, rel_tol)
-    if gold.kind == "seq" and gold.brackets == "()" and pred.kind == "list":
-        # `x = 2, y = 3` for the point (2, 3): the values in the order written.
-        values = [strip_variable_prefix(item.text) for item in pred.children if item.kind == "atom"]
-        if len(values) == len(pred.children) and all(
-            v != item.text for v, item in zip(values, pred.children, strict=True)
-        ):
-            return _ordered_equal(
-                [Shape("atom", value) for value in values], gold.children, rel_tol
-            )
+    # `x = 2, y = 3` for the point (2, 3), either side: the values in the order written.
+    if gold.kind == "seq" and gold.brackets == "()" and (values := _assigned_values(pred)):
+        return _ordered_equal(values, gold.children, rel_tol)
+    if pred.kind == "seq" and pred.brackets == "()" and (values := _assigned_values(gold)):
+        return _ordered_equal(pred.children, values, rel_tol)
     if gold.kind in ("list", "set"):
         return pred.kind in ("list", "set") and _unordered_equal(
             pred.children, gold.children, rel_tol
@@ -223,6 +251,16 @@ def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
             and _ordered_equal(pred.children, gold.children, rel_tol)
         )
     return pred.kind == "atom" and _atoms_equal(pred.text, gold.text, rel_tol)
+
+
+def _assigned_values(shape: Shape) -> list[Shape] | None:
+    """The values of a list of assignments (`x = 2, y = 3` → [2, 3]), else None."""
+    if shape.kind != "list" or any(item.kind != "atom" for item in shape.children):
+        return None
+    values = [strip_variable_prefix(item.text) for item in shape.children]
+    if any(value == item.text for value, item in zip(values, shape.children, strict=True)):
+        return None
+    return [Shape("atom", value) for value in values]
 
 
 def _is_interval(shape: Shape) -> bool:

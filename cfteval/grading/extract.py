@@ -5,9 +5,15 @@ It returns the answer as the model wrote it (trimmed, outer `$` removed); decidi
 equals the gold is `equivalence.is_equivalent`'s job. None means "no answer stated", which the
 grader scores as wrong — never a guess.
 
+Text after the model's first end-of-turn token (`<|im_end|>`, `<|im_start|>`, `</s>`, ...) is
+dropped first: a raw generation that runs into the chat template's next turn has answered already.
+
 Free-form maths ("math": MATH, MATH-500, Minerva, GSM8K, OlympiadBench, AIME, AMC), first rule
 that yields something wins:
-1. the last closed `\\boxed{…}` / `\\fbox{…}` / `\\boxed 5` (brace-matched; empty boxes skipped);
+1. the last closed `\\boxed{…}` / `\\fbox{…}` / `\\boxed 5` (brace-matched; empty boxes skipped),
+   joined with the boxes right before it when only list separators stand between them
+   (`\\boxed{-2} \\text{and} \\boxed{1}` → "-2, 1"); but a "final answer is" phrase after the last
+   box (Minerva's closing line after an intermediate box) wins over the box;
 2. the answer after the LAST answer phrase — "the answer is", "the final answer is" (Minerva's
    "Final Answer: The final answer is $5$. I hope it is correct." gives "5"), "Answer:" lines,
    a "**Final Answer**" heading, GSM8K's "#### 1,080". A `$…$` right after the phrase is taken
@@ -18,7 +24,9 @@ that yields something wins:
 4. the last bold `**…**` whose content is an answer, not a heading ("**Step 2**" is a heading);
 5. the last `$…$` / `\\(…\\)` / `\\[…\\]` span, when only punctuation follows it and it is not prose
    ("The matrix is $\\begin{pmatrix}…\\end{pmatrix}$");
-6. documented fallback, GSM8K-style: the last number in the text ("72", "1,080", "2/3").
+6. documented fallback, GSM8K-style: the last number in the text ("72", "1,080", "2/3"); when
+   that number sits inside the last `$…$` span and the span is an inequality or a bracketed
+   group, the whole span (`$x > 5$ is the solution` → "x > 5", not "5").
 
 Deviation from the reference protocol (boxed, else after the last "the answer is", else after
 "final answer is", else the last number): in rule 2 all answer phrases compete by position and
@@ -48,13 +56,15 @@ import re
 from cfteval.grading.extract_choice import extract_choice
 from cfteval.grading.extract_spans import (
     bare_answer,
-    last_boxed,
+    final_boxed,
     last_math_span,
     marker_spans,
     prose_words,
     reads_as_prose,
     strip_wrappers,
 )
+from cfteval.grading.latex_parse import is_relation, parse_shape
+from cfteval.grading.normalize import normalize_answer
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +90,11 @@ _BOOL_WORDS = {"true": "True", "yes": "True", "false": "False", "no": "False"}
 _BOOL_START_RE = re.compile(r"(?:\\text\{|\\textbf\{|\\mathrm\{)?[ \t]*([A-Za-z]+)(?![A-Za-z])")
 _OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
+# Tokens that end the model's turn; what a raw generation shows after one (the next turn of a
+# chat template: "<|im_start|>user ...") is not the model's answer.
+_END_OF_TURN_RE = re.compile(r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end)\|>|</s>")
+# A math span longer than this is never taken whole by the last-number fallback.
+_STRUCTURED_SPAN_MAX_CHARS = 200
 
 
 def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None) -> str | None:
@@ -88,6 +103,7 @@ def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None)
     `answer_type` is one of ANSWER_TYPES; `n_choices` bounds multiple-choice letters
     (4 → A-D; None → A-J). The rules for each type are in this module's docstring.
     """
+    text = until_end_of_turn(text)
     if answer_type == "multiple_choice":
         return extract_choice(text, n_choices)
     if answer_type == "math":
@@ -103,16 +119,28 @@ def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None)
     raise ValueError(f"unknown answer_type {answer_type!r}; expected one of {ANSWER_TYPES}")
 
 
+def until_end_of_turn(text: str) -> str:
+    """`text` up to the first end-of-turn token that follows some content (`<|im_end|>`, `</s>`)."""
+    content_start = len(text) - len(text.lstrip())
+    for token in _END_OF_TURN_RE.finditer(text):
+        if token.start() > content_start:
+            return text[: token.start()]
+    return text
+
+
 def stated_answer(text: str) -> str | None:
-    """Rules 1-3: the last box, else the last answer phrase's answer, else a bare answer."""
-    boxed = last_boxed(text)
-    if boxed is not None:
-        answer = strip_wrappers(boxed)
-        if answer:
-            return answer
+    """Rules 1-3: the boxed answer, else the last answer phrase's answer, else a bare answer.
+
+    One exception to "box first": a *final answer* phrase after the last box ("\\boxed{255} ...
+    Final Answer: The final answer is $10,455$.") is the model's closing statement and wins;
+    a plain "the answer is" after a box does not (critiques quote other answers in prose).
+    """
+    boxed = final_boxed(text)
     spans = marker_spans(text)
-    if spans:
+    if spans and (boxed is None or (spans[-1][2] and spans[-1][0] > boxed[0])):
         return spans[-1][1]
+    if boxed is not None and boxed[1]:
+        return boxed[1]
     return bare_answer(text)
 
 
@@ -141,18 +169,38 @@ def _last_math_answer(text: str) -> str | None:
     found = last_math_span(text)
     if found is None:
         return None
-    end, content = found
+    _, end, content = found
     answer = strip_wrappers(content)
     if not answer or text[end:].strip(" \t\n.!") or reads_as_prose(answer):
         return None
     return answer
 
 
+def _last_number_answer(text: str) -> str | None:
+    """The last number, unless it sits inside the last math span and that span is an inequality
+    or a bracketed group: then the whole span (`$x > 5$` → "x > 5", `$(7, 6)$` → "(7, 6)"), so
+    that one end of an inequality or one coordinate of a point is never taken for the answer."""
+    number = None
+    for number in _NUMBER_RE.finditer(text):  # noqa: B007 - only the final match is wanted
+        pass
+    if number is None:
+        return None
+    found = last_math_span(text)
+    if found is not None:
+        start, end, content = found
+        answer = strip_wrappers(content)
+        if start <= number.start() < end and len(answer) <= _STRUCTURED_SPAN_MAX_CHARS:
+            normalized = normalize_answer(answer)
+            if is_relation(normalized) or parse_shape(normalized).kind in ("seq", "set", "matrix"):
+                return answer
+    return number.group()
+
+
 def _extract_math(text: str) -> str | None:
     answer = stated_answer(text)
     if answer is not None:
         return answer
-    for rule in (_last_bold_answer, _last_math_answer, last_number):
+    for rule in (_last_bold_answer, _last_math_answer, _last_number_answer):
         answer = rule(text)
         if answer is not None:
             logger.debug("math answer from fallback %s", rule.__name__)

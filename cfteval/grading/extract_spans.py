@@ -25,6 +25,13 @@ _MAX_WRAPPER_LAYERS = 8
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _UNESCAPED_BRACE_RE = re.compile(r"(?<!\\)[{}]")
 _SPACES_RE = re.compile(r"[ \t]*")
+# What may stand between boxes that together state one answer list.
+_BOX_GAP_MAX_CHARS = 60
+_LIST_SEPARATOR_RE = re.compile(r"[,;&]|\\q?quad|\band\b|\bor\b")
+_BOX_SEPARATOR_RE = re.compile(
+    r"(?:[ \t\n$,;&]|\\(?:quad|qquad|[,;: ]|\\|\(|\)|\[|\])"
+    r"|\\text\{[ \t]*(?:and|or|,)?[ \t]*\}|\band\b|\bor\b)*"
+)
 # `\boxed 5`: LaTeX takes the next token as the argument when there are no braces.
 _BRACELESS_ARG_RE = re.compile(r"[^\s${}\\]+")
 
@@ -39,6 +46,7 @@ _ANSWER_MARKER_RE = re.compile(
     re.IGNORECASE,
 )
 _MARKER_LEAD_CHARS = " \t\r\n:*"
+_FINAL_BEFORE_RE = re.compile(r"\bfinal[ \t*]*$", re.IGNORECASE)
 
 # The end of an undelimited answer after a marker: a line break, or sentence punctuation
 # followed by whitespace or the end (so the decimal point in "3.5" is not an end).
@@ -83,8 +91,8 @@ def _brace_pairs(text: str, start: int) -> dict[int, int]:
     return pairs
 
 
-def boxed_contents(text: str) -> list[tuple[int, str]]:
-    """(position, content) of every closed, non-empty `\\boxed{}`/`\\fbox{}`, in text order.
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of every closed, non-empty `\\boxed{}`/`\\fbox{}`, in text order.
 
     Braces are matched, so nested braces (`\\boxed{\\frac{1}{2}}`) are kept whole; `\\boxed 5`
     (no braces) takes the next token. A box left unclosed by a truncated generation is skipped.
@@ -93,28 +101,66 @@ def boxed_contents(text: str) -> list[tuple[int, str]]:
     if not starts:
         return []
     pairs: dict[int, int] | None = None
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     for box in starts:
         after = _SPACES_RE.match(text, box.end()).end()
+        content, end = "", after
         if after < len(text) and text[after] == "{":
             if pairs is None:
                 pairs = _brace_pairs(text, starts[0].start())
             close = pairs.get(after)
-            content = text[after + 1 : close].strip() if close is not None else ""
+            if close is not None:
+                content, end = text[after + 1 : close].strip(), close + 1
         elif after > box.end():
             arg = _BRACELESS_ARG_RE.match(text, after)
-            content = arg.group() if arg else ""
-        else:
-            content = ""
+            if arg:
+                content, end = arg.group(), arg.end()
         if content:
-            found.append((box.start(), content))
+            found.append((box.start(), end, content))
     return found
 
 
+def boxed_contents(text: str) -> list[tuple[int, str]]:
+    """(position, content) of every closed, non-empty box, in text order (see `_boxes`)."""
+    return [(start, content) for start, _, content in _boxes(text)]
+
+
 def last_boxed(text: str) -> str | None:
-    """Content of the last closed, non-empty box, or None (see `boxed_contents`)."""
-    boxes = boxed_contents(text)
-    return boxes[-1][1] if boxes else None
+    """Content of the last closed, non-empty box, or None (see `_boxes`)."""
+    boxes = _boxes(text)
+    return boxes[-1][2] if boxes else None
+
+
+def final_boxed(text: str) -> tuple[int, str] | None:
+    """(position, answer) of the model's boxed answer: the last box, joined with the boxes just
+    before it when only separators stand between them.
+
+    `\\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}` and `\\boxed{1},\\boxed{2},\\boxed{3}` state one
+    answer list ("-2, 1"; "1, 2, 3"): a solution set boxed item by item. The gap must hold a
+    list separator (a comma, "and", `\\quad`): `$$\\boxed{20}$$ \\boxed{143}` is a correction, not
+    a list. A box repeated as-is ("\\boxed{5}, \\boxed{5}") counts once. Boxes apart from each
+    other (an intermediate `\\boxed{200}` earlier in the reasoning) are not joined.
+    """
+    boxes = _boxes(text)
+    if not boxes:
+        return None
+    group = [boxes[-1]]
+    for previous in reversed(boxes[:-1]):
+        gap = text[previous[1] : group[0][0]]
+        if (
+            len(gap) > _BOX_GAP_MAX_CHARS
+            or "\n\n" in gap
+            or not _BOX_SEPARATOR_RE.fullmatch(gap)
+            or not _LIST_SEPARATOR_RE.search(gap)
+        ):
+            break
+        group.insert(0, previous)
+    contents: list[str] = []
+    for _, _, content in group:
+        answer = strip_wrappers(content)
+        if answer and answer not in contents:
+            contents.append(answer)
+    return group[0][0], ", ".join(contents)
 
 
 def strip_wrappers(answer: str) -> str:
@@ -130,7 +176,9 @@ def strip_wrappers(answer: str) -> str:
         if answer.endswith(("\\,", "\\;", "\\:", "\\!")):
             answer = answer[:-2]
         else:
-            answer = answer.rstrip(".,;:")
+            answer = answer.rstrip(",;:")
+            if not answer.endswith("..."):  # an ellipsis ("1, 2, 3, ...") is part of the answer
+                answer = answer.rstrip(".,;:")
             if answer.endswith("\\"):  # the backslash of a "\," whose comma went too
                 answer = answer[:-1]
         for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
@@ -248,24 +296,29 @@ def span_after_marker(text: str, position: int) -> str | None:
     return _trim_prose_tail(answer)
 
 
-def marker_spans(text: str) -> list[tuple[int, str]]:
-    """(position, answer) after each of the last MAX_MARKERS answer markers, in text order."""
+def marker_spans(text: str) -> list[tuple[int, str, bool]]:
+    """(position, answer, is_final) after each of the last MAX_MARKERS answer markers, in text
+    order; `is_final` when the phrase says "final answer" (Minerva's closing line)."""
     markers = list(_ANSWER_MARKER_RE.finditer(text))[-MAX_MARKERS:]
     spans = []
     for marker in markers:
         answer = span_after_marker(text, marker.end())
         if answer is not None:
-            spans.append((marker.start(), answer))
+            before = text[max(0, marker.start() - 12) : marker.start()]
+            is_final = _FINAL_BEFORE_RE.search(before) is not None or marker.group().startswith(
+                ("final", "Final", "FINAL")
+            )
+            spans.append((marker.start(), answer, is_final))
     return spans
 
 
-def last_math_span(text: str) -> tuple[int, str] | None:
-    """(end position, content) of the last closed `$…$`/`$$…$$`/`\\(…\\)`/`\\[…\\]` span.
+def last_math_span(text: str) -> tuple[int, int, str] | None:
+    """(content start, end position, content) of the last closed `$…$`/`$$…$$`/`\\(…\\)`/`\\[…\\]` span.
 
     One left-to-right pass pairing delimiters; a `$` left open across a blank line was a
     currency sign and is dropped. Escaped `\\$` is never a delimiter.
     """
-    last: tuple[int, str] | None = None
+    last: tuple[int, int, str] | None = None
     open_token: str | None = None
     open_end = 0
     previous_end = 0  # only the gap since the previous token is searched: linear overall
@@ -281,6 +334,6 @@ def last_math_span(text: str) -> tuple[int, str] | None:
             if kind in _MATH_CLOSER:
                 open_token, open_end = kind, token.end()
         elif kind == _MATH_CLOSER[open_token]:
-            last = (token.end(), text[open_end : token.start()])
+            last = (open_end, token.end(), text[open_end : token.start()])
             open_token = None
     return last

@@ -17,10 +17,17 @@ _MATRIX = re.compile(
     r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL
 )
 _UNION = re.compile(r"\\cup|∪")
-_VARIABLE = r"(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_(?:\{[^{}=]*\}|[a-zA-Z0-9]))?'?"
-_VARIABLE_PREFIX = re.compile(
-    rf"^\s*(?:{_VARIABLE}(?:\([a-zA-Z]\))?|\(\s*{_VARIABLE}(?:\s*,\s*{_VARIABLE})+\s*\))\s*(?:=|\\in)(?![<>=])\s*"
+# A name an answer may be assigned to: `x`, `\theta`, `a_1`, `x_{max}`, `f'`, a segment `AB`.
+_VARIABLE = r"(?:[A-Z]{2,3}(?![a-zA-Z])|[a-zA-Z]|\\[a-zA-Z]+)(?:_(?:\{[^{}=]*\}|[a-zA-Z0-9]))?'?"
+# What an answer may name before `=` or `\in`: a variable, `f(x)`, a tuple of variables `(x, y)`,
+# a ratio or quotient of names (`V_1:V_2`, `\frac{NO}{BO}`).
+_NAMED = (
+    rf"{_VARIABLE}(?:\([a-zA-Z]\))?"
+    rf"|\(\s*{_VARIABLE}(?:\s*,\s*{_VARIABLE})+\s*\)"
+    rf"|{_VARIABLE}\s*:\s*{_VARIABLE}"
+    r"|\\frac\{[A-Za-z]{1,3}\}\{[A-Za-z]{1,3}\}"
 )
+_VARIABLE_PREFIX = re.compile(rf"^\s*(?:{_NAMED})\s*(?:=|\\in)(?![<>=])\s*")
 _RELATION = re.compile(r"<|>|\\le|\\ge|\\leq|\\geq|\\leqslant|\\geqslant|≤|≥|\\neq|\\ne")
 
 
@@ -100,15 +107,26 @@ def is_relation(text: str) -> bool:
     return has_top_level(text, _RELATION)
 
 
-def strip_variable_prefix(text: str) -> str:
-    """`x = 3` → `3`, `(x, y) = (5, 8)` → `(5, 8)`, `c \\in [1,2]` → `[1,2]`; otherwise unchanged."""
+def split_variable_prefix(text: str) -> tuple[str, str] | None:
+    """(`x`, `3`) for `x = 3`, (`(x, y)`, `(5, 8)`) for `(x, y) = (5, 8)`, (`c`, `[1,2]`) for
+    `c \\in [1,2]`: an answer that names what it gives. None for anything else, including
+    chains (`x = 1 = y`) and relations (`x \\le 3`)."""
     if text.count("=") > 1:
-        return text
+        return None
     match = _VARIABLE_PREFIX.match(text)
-    if match and not _RELATION.search(text[: match.end()]):
-        rest = drop_plain_thousands(text[match.end() :].strip())
-        return rest or text
-    return text
+    if match is None or _RELATION.search(text[: match.end()]):
+        return None
+    rest = drop_plain_thousands(text[match.end() :].strip())
+    if not rest:
+        return None
+    name = re.sub(r"\s*(?:=|\\in(?![a-zA-Z]))\s*$", "", text[: match.end()].strip())
+    return name, rest
+
+
+def strip_variable_prefix(text: str) -> str:
+    """`x = 3` → `3` (see `split_variable_prefix`); any other text unchanged."""
+    named = split_variable_prefix(text)
+    return named[1] if named is not None else text
 
 
 def _matrix(body: str) -> Shape:
@@ -121,24 +139,42 @@ def _matrix(body: str) -> Shape:
     return Shape("matrix", body, flat, rows=len(cells))
 
 
+def _bracketed_matrix(text: str) -> re.Match[str] | None:
+    """`[\\begin{array}…\\end{array}]`: a matrix whose brackets were written as `\\left[…\\right]`."""
+    if len(text) >= 2 and text[0] in "([" and text[-1] in ")]" and _wraps_whole(text):
+        return _MATRIX.match(text[1:-1].strip())
+    return None
+
+
+def split_items(text: str) -> list[str]:
+    """The items of a list: split on top-level semicolons where there are any (`-12;-11;-10`,
+    `(0;0;0)`, `p=5,q=2;p=7,q=2`: NuminaMath's separator, stronger than a comma), else on
+    top-level commas."""
+    if ";" in text:
+        by_semicolon = split_top_level(text, ";")
+        if len(by_semicolon) >= 2:
+            return by_semicolon
+    return split_top_level(text)
+
+
 def parse_shape(text: str) -> Shape:
     """Parse a normalised answer into its shape (recursively for the parts)."""
     text = text.strip()
-    if match := _MATRIX.match(text):
+    if match := _MATRIX.match(text) or _bracketed_matrix(text):
         return _matrix(match.group(2))
     union_parts = split_top_level(text, "\\cup")
     if len(union_parts) > 1:
         return Shape("union", text, [parse_shape(part) for part in union_parts])
     if text.startswith("\\{") and text.endswith("\\}") and _balanced(text[2:-2]):
         inner = text[2:-2].strip()
-        return Shape("set", text, [parse_shape(item) for item in split_top_level(inner)])
+        return Shape("set", text, [parse_shape(item) for item in split_items(inner)])
     if len(text) >= 2 and text[0] in "([" and text[-1] in ")]" and _wraps_whole(text):
-        items = split_top_level(text[1:-1])
+        items = split_items(text[1:-1])
         if len(items) >= 2:
             return Shape(
                 "seq", text, [parse_shape(item) for item in items], brackets=text[0] + text[-1]
             )
-    items = split_top_level(text)
+    items = split_items(text)
     if len(items) >= 2:
         return Shape("list", text, [parse_shape(item) for item in items])
     if len(items) == 1 and items[0] != text:

@@ -35,6 +35,7 @@ _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|\^\s*\{\s*\}"
 _CURRENCY = re.compile(r"\\\$|\$|€|£|\\euro|\bUSD\b|\\text\{\s*dollars?\s*\}")
 _TEXT_AND = re.compile(
     r"\\(?:text|textnormal|mbox|mathrm)\{\s*(?:and|or|,)\s*\}|,?\s+\b(?:and|or)\b\s+"
+    r"|(?<=[)\]])\s*(?:and|or)\s*(?=[(\[])"
 )
 _TEXT_COMMAND = re.compile(
     r"\\(?:text|textnormal|textrm|textbf|textit|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}"
@@ -55,13 +56,22 @@ _TIME_SUFFIX = re.compile(
     r"(?<=\d)\s*(?:\\text\{\s*)?(?:[ap]\.\s?m\.?|[AP]\.?\s?M\.?)(?:\s*\})?\s*$"
 )
 _POWER_PAREN = re.compile(r"\^\s*\(")
+# "25 percent", "25\\text{ percent}", "25 pct": a percent sign spelled out.
+_PERCENT_WORD = re.compile(
+    r"(?<=[\d}])\s*(?:\\(?:text|mathrm)\s*\{\s*)?(?:percent|per\s?cent|pct)\b\.?(?:\s*\})?"
+)
+_ELLIPSIS = re.compile(r"\\(?:dots|ldots|cdots|dotsc|dotsb)(?![a-zA-Z])|\.\.\.|…")
 # Spellings of the same symbol: (regex, replacement) applied in order.
 _ALIASES = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
-        (r"\\neq(?![a-zA-Z])", r"\\ne "),
+        (r"\\neq(?![a-zA-Z])|!=|≠", r"\\ne "),
+        (r"<=(?!>)|≤", r"\\le "),
+        (r"(?<![<=])>=|≥", r"\\ge "),
         (r"\\leq(?:slant)?(?![a-zA-Z])", r"\\le "),
         (r"\\geq(?:slant)?(?![a-zA-Z])", r"\\ge "),
+        (r"\\gt(?![a-zA-Z])", ">"),
+        (r"\\lt(?![a-zA-Z])", "<"),
         (r"\\varnothing(?![a-zA-Z])", r"\\emptyset "),
         (r"\\\{\s*\\\}", r"\\emptyset "),
         (r"\\mathbb\s*\{?\s*R\s*\}?(?![a-zA-Z])", r"(-\\infty,\\infty)"),
@@ -158,7 +168,10 @@ def normalize_answer(text: str) -> str:
         text = _MATH_DELIMITERS.sub("", text).strip()
         for command in ("boxed", "fbox", "displaystyle"):
             text = strip_outer_command(text, command)
-    text = text.replace("\\%", "%").replace("％", "%").replace("−", "-").replace("\\dots", "...")
+    text = text.replace("\\%", "%").replace("％", "%").replace("−", "-")
+    text = _PERCENT_WORD.sub("%", text)
+    # One spelling of an ellipsis, a command, so that trimming a full stop cannot eat it.
+    text = _ELLIPSIS.sub(r"\\ldots ", text)
     text = _LEFT_RIGHT.sub(lambda m: m.group(1) or "", text)
     text = _FRAC_VARIANTS.sub(r"\\frac", text)
     text = _BINOM_VARIANTS.sub(r"\\binom", text)

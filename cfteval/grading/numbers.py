@@ -2,7 +2,7 @@
 
 Recognised (after normalize.py): integers, decimals, Python e-notation (`3.83e35`), LaTeX
 scientific notation (`3.83 \\times 10^{35}`, `10^{-3}`), repeating decimals (`0.1\\overline{6}`), fractions (`\\frac{7}{2}`, `-7/2`),
-mixed numbers (`3\\frac{1}{2}` = 7/2), each optionally followed by `%`. Values are exact
+mixed numbers (`3\\frac{1}{2}` and `3 1/2` = 7/2), each optionally followed by `%`. Values are exact
 `Fraction`s; `exact` records whether the writer gave an exact value (no decimal point), because
 two exact values must be equal while an approximate one is compared with a relative tolerance.
 """
@@ -22,7 +22,8 @@ _SCIENTIFIC = re.compile(
     rf"^([+-]?)\s*(?:({_DECIMAL})\s*(?:\\times|\\cdot|\*|×)\s*)?10\s*\^\s*\{{?\s*([+-]?\d+)\s*\}}?$"
 )
 _FRACTION = re.compile(r"^([+-]?)\s*(?:(\d+)\s*)?\\frac\{\s*(\d+)\s*\}\{\s*(\d+)\s*\}$")
-_SLASH = re.compile(r"^([+-]?)\s*(\d+)\s*/\s*(\d+)$")
+# `7/2`, and the plain-text mixed number `3 1/2` (= 7/2) that GSM8K-style answers write.
+_SLASH = re.compile(r"^([+-]?)\s*(?:(\d+)\s+)?(\d+)\s*/\s*(\d+)$")
 _REPEATING = re.compile(r"^([+-]?)\s*(\d*)\.(\d*)\\overline\{(\d+)\}$")
 _SIGNED_PAREN = re.compile(r"^([+-]?)\s*\\frac\{\s*([+-])\s*(\d+)\s*\}\{\s*(\d+)\s*\}$")
 
@@ -61,8 +62,8 @@ def parse_number(text: str) -> ParsedNumber | None:
             return None
         return ParsedNumber(_signed(sign, value), "." not in mantissa and not exponent, percent)
     if match := _SLASH.match(text):
-        sign, numerator, denominator = match.groups()
-        return _fraction(sign, 0, numerator, denominator, percent)
+        sign, whole, numerator, denominator = match.groups()
+        return _fraction(sign, int(whole or 0), numerator, denominator, percent)
     if match := _FRACTION.match(text):
         sign, whole, numerator, denominator = match.groups()
         return _fraction(sign, int(whole or 0), numerator, denominator, percent)

@@ -121,6 +121,8 @@ def expressions_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
 
     if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
         return bool(pred == gold)
+    if pred.has(sympy.zoo, sympy.nan) or gold.has(sympy.zoo, sympy.nan):
+        return False  # `1:00` parses as 1/0; every undefined value would equal every other
     if pred == gold:
         return True
     if pred.free_symbols != gold.free_symbols:
