@@ -628,13 +628,18 @@ def test_named_golds_against_values(pred: str, gold: str, expected: bool) -> Non
     [
         ("n = \\frac{12}{4} = 3", "3", True),
         ("\\frac{12}{4} = 3 = 3.0", "3", True),
-        ("\\frac{12}{4} = 3", "3", False),  # one equals sign: an equation, not a chain
+        ("\\frac{12}{4} = 3", "3", True),  # a computation states its result
+        ("7 + 5 = 12", "12", True),
+        ("7 + 5 = 12", "13", False),
+        ("2x + 5 = 12", "12", False),  # a variable: an equation, not a computation
         ("n = 2 + 2 = 4", "n = 4", True),
         ("n = \\frac{12}{4} = 3", "4", False),
         ("x = 1, y = 2", "(1, 2)", True),
     ],
 )
-def test_a_chain_of_equalities_states_its_last_member(pred: str, gold: str, expected: bool) -> None:
+def test_chains_and_computations_state_their_last_member(
+    pred: str, gold: str, expected: bool
+) -> None:
     check(pred, gold, expected)
 
 
@@ -675,4 +680,81 @@ def test_semicolon_and_or_separated_answer_lists(pred: str, gold: str, expected:
     ],
 )
 def test_matrices_inside_left_right_brackets(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("4 \\text{ m/s}", "4 \\mathrm{~m} \\cdot \\mathrm{s}^{-1}", True),
+        ("2.0 \\times 10^{5} \\mathrm{~m} / \\mathrm{s}", "2e5", True),
+        ("9.8 \\mathrm{~m} \\mathrm{~s}^{-2}", "9.8", True),
+        ("47 \\Omega", "47", True),
+        ("0.5 \\mu\\text{m}", "0.5", True),
+        ("0.5 \\mu m", "0.5", True),
+        ("3 cm^2", "3", True),
+        ("12 square units", "12", True),
+        ("1.25N", "1.25", True),
+        ("2 m", "2", True),
+        # Short words off the unit list are variables: physics products are kept.
+        ("\\frac{3}{2}", "\\frac{3}{2} mg", False),
+        ("\\frac{1}{2} Mg", "\\frac{1}{2} mg", False),
+        ("2 mgh", "2 mg", False),
+        ("\\frac{5}{2}", "\\frac{5}{2} nRT", False),
+        ("\\frac{mg}{2}", "\\frac{1}{2} mg", True),
+        ("1.5mg", "\\frac{3}{2} mg", True),
+        ("\\frac{3nRT}{2}", "\\frac{3}{2} nRT", True),
+    ],
+)
+def test_units_are_dropped_but_variable_products_are_kept(
+    pred: str, gold: str, expected: bool
+) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\cos 60^\\circ", "\\frac{1}{2}", True),
+        ("\\sin 45^{\\circ}", "\\frac{\\sqrt{2}}{2}", True),
+        ("\\cos 90^\\circ", "0", True),
+        ("\\tan 45°", "1", True),
+        ("\\cos 60^\\circ", "\\frac{\\sqrt{3}}{2}", False),
+        ("60^\\circ", "60", True),
+    ],
+)
+def test_degrees_inside_trig_functions_are_angles(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\frac{1}{3000!}", "0", False),
+        ("\\sin \\pi", "0", True),
+        ("10^{-40}", "0", False),
+    ],
+)
+def test_exact_zero_is_not_a_tiny_value(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\frac{q}{2\\varepsilon_0}", "\\frac{q}{2 \\epsilon_{0}}", True),
+        ("\\frac{q}{2\\varepsilon_0}", "\\frac{q}{2 \\epsilon_{1}}", False),
+        ("\\frac{G M_\\odot}{R^2}", "\\frac{G M_{\\odot}}{R^{2}}", True),
+        ("\\frac{G M_\\oplus}{R^2}", "\\frac{G M_{\\odot}}{R^{2}}", False),
+        ("x < -2 \\text{ or } x > 3", "(-\\infty,-2) \\cup (3,\\infty)", True),
+        ("x \\le -2 \\text{ or } x > 3", "(-\\infty,-2) \\cup (3,\\infty)", False),
+        ("g^{-1}(x) = 2x - 1", "2x-1", True),
+        ("\\angle PQR = 30^\\circ", "30", True),
+        ("\\angle PQR = 30^\\circ", "60", False),
+        ("seven", "7", True),
+        ("seven", "8", False),
+        ("1.5 x 10^3", "1500", True),
+    ],
+)
+def test_symbol_spellings_relations_and_number_words(pred: str, gold: str, expected: bool) -> None:
     check(pred, gold, expected)

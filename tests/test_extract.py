@@ -507,3 +507,41 @@ def test_megabyte_input_is_linear_time(name):
 )
 def test_math_span_fallback_only_when_it_closes_the_text(text: str, expected: str) -> None:
     assert extract_answer(text, "math") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "expected"),
+    [
+        ("The answer is approximately 1.414.", "math", "1.414"),
+        ("So the answer is about 12 km.", "float", "12"),
+        ("Therefore, the answer is $\\approx 0.25$.", "float", "0.25"),
+        ("The answer is roughly $3 \\times 10^{8}$ m/s.", "math", "3 \\times 10^{8}"),
+    ],
+)
+def test_hedge_words_are_not_part_of_the_answer(text, answer_type, expected):
+    assert extract_answer(text, answer_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Therefore, the answer is no.", "False"),
+        ("The answer is No, since the map is not injective.", "False"),
+        ("The answer is yes.", "True"),
+    ],
+)
+def test_bool_answer_no_after_an_answer_phrase(text, expected):
+    assert extract_answer(text, "bool") == expected
+
+
+def test_plain_x_as_a_times_sign_keeps_the_power_of_ten():
+    assert extract_answer("Thus the answer is 2.5 x 10^6.", "float") == "2.5 x 10^6"
+
+
+def test_a_parenthetical_after_the_answer_is_cut_whole():
+    assert math("The answer is 8 (since the total must be even).") == "8"
+
+
+def test_last_number_fallback_takes_a_whole_fraction():
+    text = "Hence the chance is $\\dfrac{3}{16}$, which is what we wanted."
+    assert math(text) == "\\dfrac{3}{16}"

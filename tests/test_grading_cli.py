@@ -57,6 +57,19 @@ def test_grade_file_adds_verdicts_and_summarises(tmp_path):
     assert "agreement=75.00%" in result.stderr and "false_positives=1" in result.stderr
 
 
+def test_grade_file_takes_theoremqa_list_type_names(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    rows = [
+        {"gold": "[1, 2]", "pred": "The answer is [1, 2].", "benchmark": "theoremqa"},
+        {"gold": "[0.5, 1.0]", "pred": "The answer is [0.51, 1.3].", "benchmark": "theoremqa"},
+    ]
+    rows[0]["answer_type"], rows[1]["answer_type"] = "list of integer", "list of float"
+    _write_jsonl(cases, rows)
+    result = run_cfteval("grade-file", str(cases), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["correct"] for line in result.stdout.splitlines()] == [True, False]
+
+
 def test_grade_file_writes_out_file(tmp_path):
     cases, out = tmp_path / "cases.jsonl", tmp_path / "graded.jsonl"
     _write_jsonl(cases, CASES[:2])

@@ -10,10 +10,17 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   when either side is written as a decimal the relative tolerance applies: 1e-4 for maths,
   4% (TheoremQA's official rule) for the theoremqa benchmark. Never an absolute rounding, so
   `4.7e-34` ≠ `4.7e-35` and `1/2004!` ≠ `1/2006!`. `3.83e35`, `3.83\\times10^{35}` are numbers.
-- Percent: `X%` equals `X` or `X/100` only when a `%` is written on one side; `25` ≠ `0.25`.
+  Plain-text mixed numbers (`4 4/9` = 40/9) and `6.02 x 10^23` are numbers too; so is a
+  number word ("four").
+- Percent: `X%` equals `X` or `X/100` only when a `%` (or the word "percent") is written on one
+  side; `25` ≠ `0.25`.
 - Thousands separators (`1,000`, `1{,}000`, `1\\,000`, `16,\\!386.20`), currency, degree
-  signs, trailing unit words and `\\text{}` are presentation; variables, `\\pm` and signs are not.
-- Lists of answers and `\\{…\\}` sets are unordered; tuples, points, vectors and intervals are
+  signs, trailing units (units.py: `\\text{ m/s}`, `\\mathrm{~kg}^{-1}`, `\\Omega`, "apples"; not
+  `mg` or `nRT`, which are products of variables) and `\\text{}` are presentation; variables,
+  `\\pm` and signs are not. Inside a trig function a degree sign is an angle:
+  `\\cos 60^\\circ` = 1/2.
+- Lists of answers and `\\{…\\}` sets are unordered (items separated by commas, or by
+  semicolons where there are any); tuples, points, vectors and intervals are
   ordered and keep their bracket types (`(1,2)` ≠ `[1,2]`); unions compare part by part,
   unordered; matrices cell by cell (a column vector may be written as a tuple).
 - `a \\pm b` is the two-element list {a-b, a+b}.
@@ -21,16 +28,24 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   gold's, so `x^2/16 + y^2/12 = 1/4` = `x^2/4 + y^2/3 = 1` but `x^2+y^2=1` ≠ `x^2-y^2=1`.
   `x = 3` (or `(x, y) = (1, 2)`, `x \\in [0,1]`, `f(x) = 2x`) equals `3` (`2x`) when the gold
   is a value, and a gold `k = n+1` / `f(x) = 2x` equals a bare `n+1` / `2x` (lhs a variable or
-  `f(x)`; `2x + z = 1` stays an equation). `x = 2, y = 3` equals the point `(2, 3)`.
+  `f(x)`; `2x + z = 1` stays an equation). `x = 2, y = 3` equals the point `(2, 3)`, and a gold
+  `(p, q) = (3, 2)`, `t \\in (-1, 6]`, `V_1:V_2 = 3:5` or `\\angle ABC = 45^\\circ` equals its
+  value. The same name on both sides compares the values (`D = (0, 1)` = `D = (0, 1.0)`).
+  A chain `x = \\frac{6}{2} = 3` and a computation `15 + 3 = 18` state their last member.
 - Inequalities: each part must be a positive multiple of a gold part with the same strictness;
-  a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`).
+  a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`),
+  and a list of them ("x < -1 or x > 1") the union of their intervals. `>=`, `<=`, `!=`, `≥`
+  and `\\gt` are spellings of `\\ge`, `\\le`, `\\ne` and `>`.
 - Expressions: sampled at fixed points at 25 digits; two *exact* expressions must agree to 1e-12
   (`20001/π` ≠ `20000/π`), the maths tolerance only applies once a decimal is involved; the
   free symbols must be the same (case-sensitive); radical-free expressions must also agree at
-  negative points (`|x|` ≠ `x`).
+  negative points (`|x|` ≠ `x`). An exact expression equals an exact 0 only when it is zero
+  (its value shrinks with the working precision, as cos(π/2)'s does), never when it is tiny
+  (`1/2004!` ≠ 0). Two undefined values (`1:00` read as 1/0) never equal each other.
 - Words (`\\text{Evelyn}`) compare case-insensitively; a number base subscript may be omitted
   (`1011` = `1011_2`) but two different bases never match; `0.\\overline{3}` = 1/3.
-- `i` is the imaginary unit and a lone `e` Euler's number.
+- `i` is the imaginary unit and a lone `e` Euler's number; `\\varepsilon` is `\\epsilon`, and
+  `R_\\odot` / `M_\\oplus` are names (the parser has no symbol for them).
 - Multiple choice / TheoremQA options: the upper-case letters must match. TheoremQA bools:
   true/yes/correct vs false/no/incorrect. TheoremQA lists ("list", "list of integer", "list of
   float"): ordered, bracket type ignored, elementwise with the 4% tolerance. For benchmark
@@ -70,6 +85,8 @@ THEOREMQA_REL_TOL = 0.04
 MAX_LIST_ITEMS = 64
 
 _EQUALS = re.compile(r"=")
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_LETTERS = re.compile(r"[a-zA-Z]")
 _IN = re.compile(r"\\in(?![a-zA-Z])")
 _LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
@@ -183,7 +200,9 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     - Gold a value vs `x = 3`: compare with the predicted value.
     Two equations with different names, or a nameless one (`2x - y = 1`), stay as written.
     """
-    if _is_chain(pred) and not _is_chain(gold):
+    if _states_a_result(pred) and not has_top_level(gold, _EQUALS):
+        pred = split_top_level(pred, "=")[-1]
+    elif _is_chain(pred) and not _is_chain(gold):
         pred = split_top_level(pred, "=")[-1]
     pred_named, gold_named = split_variable_prefix(pred), split_variable_prefix(gold)
     if pred_named and gold_named:
@@ -197,6 +216,14 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     if pred_named and not has_top_level(gold, _EQUALS) and not _IN.search(gold):
         return pred_named[1], gold
     return pred, gold
+
+
+def _states_a_result(text: str) -> bool:
+    """`15 + 3 = 18`, `\\frac{12}{4} = 3`: a computation (no variables) ending in its result."""
+    sides = split_top_level(text, "=")
+    if len(sides) < 2 or len(split_top_level(text)) != 1:
+        return False
+    return not any(_LETTERS.search(_LATEX_COMMAND.sub("", side)) for side in sides)
 
 
 def _is_chain(text: str) -> bool:
@@ -269,8 +296,15 @@ def _is_interval(shape: Shape) -> bool:
     return shape.kind == "seq" and len(shape.children) == 2
 
 
+def _is_relation_shape(shape: Shape) -> bool:
+    """An inequality, or a list of them ("x < -1 or x > 1": the union of their solutions)."""
+    if shape.kind == "list":
+        return all(child.kind == "atom" and is_relation(child.text) for child in shape.children)
+    return shape.kind == "atom" and is_relation(shape.text)
+
+
 def _relation_against_interval(relation: Shape, interval: Shape) -> bool:
-    return relation.kind == "atom" and is_relation(relation.text) and _is_interval(interval)
+    return _is_relation_shape(relation) and _is_interval(interval)
 
 
 def _relation_matches_interval(pred: Shape, gold: Shape, rel_tol: float) -> bool:
@@ -279,15 +313,27 @@ def _relation_matches_interval(pred: Shape, gold: Shape, rel_tol: float) -> bool
 
     pieces = []
     for shape in (pred, gold):
-        if shape.kind == "atom":
-            relation = symbolic.to_sympy(shape.text)
-            intervals = symbolic.relation_intervals(relation) if relation is not None else None
-        else:
-            intervals = _interval_pieces(shape)
+        intervals = (
+            _relation_pieces(shape) if _is_relation_shape(shape) else _interval_pieces(shape)
+        )
         if intervals is None:
             return False
         pieces.append(intervals)
     return symbolic.intervals_equal(pieces[0], pieces[1], rel_tol)
+
+
+def _relation_pieces(shape: Shape) -> list | None:
+    """The solution intervals of an inequality, or of each inequality in a list, together."""
+    from cfteval.grading import symbolic
+
+    pieces = []
+    for part in shape.children if shape.kind == "list" else [shape]:
+        relation = symbolic.to_sympy(part.text)
+        intervals = symbolic.relation_intervals(relation) if relation is not None else None
+        if intervals is None:
+            return None
+        pieces.extend(intervals)
+    return pieces
 
 
 def _interval_pieces(shape: Shape) -> list | None:

@@ -63,7 +63,7 @@ from cfteval.grading.extract_spans import (
     reads_as_prose,
     strip_wrappers,
 )
-from cfteval.grading.latex_parse import is_relation, parse_shape
+from cfteval.grading.latex_parse import has_top_level, is_relation, parse_shape
 from cfteval.grading.normalize import normalize_answer
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ _NUMBER_RE = re.compile(
 # A leading number with optional scientific notation ("3.83e35", "4.7 \times 10^{-34}") and %.
 _LEADING_NUMBER_RE = re.compile(
     r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-    r"(?:[ \t]*(?:\\times|\\cdot|×|\*)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[-+−]?\d+[ \t]*\}|[-+]?\d+))?"
+    r"(?:[ \t]*(?:\\times|\\cdot|×|\*|[xX])[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[-+−]?\d+[ \t]*\}|[-+]?\d+))?"
     r"(?:[ \t]*\\?%)?"
 )
 # What may follow a number for the number alone to be the answer: units or words.
@@ -93,6 +93,7 @@ _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 # Tokens that end the model's turn; what a raw generation shows after one (the next turn of a
 # chat template: "<|im_start|>user ...") is not the model's answer.
 _END_OF_TURN_RE = re.compile(r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end)\|>|</s>")
+_EQUALS_RE = re.compile("=")
 # A math span longer than this is never taken whole by the last-number fallback.
 _STRUCTURED_SPAN_MAX_CHARS = 200
 
@@ -177,9 +178,11 @@ def _last_math_answer(text: str) -> str | None:
 
 
 def _last_number_answer(text: str) -> str | None:
-    """The last number, unless it sits inside the last math span and that span is an inequality
-    or a bracketed group: then the whole span (`$x > 5$` → "x > 5", `$(7, 6)$` → "(7, 6)"), so
-    that one end of an inequality or one coordinate of a point is never taken for the answer."""
+    """The last number, unless it sits inside the last math span and that span is a value, an
+    inequality or a bracketed group: then the whole span (`$\\dfrac{5}{12}$` → "\\dfrac{5}{12}",
+    `$x > 5$` → "x > 5", `$(7, 6)$` → "(7, 6)"), so that a denominator, one end of an inequality
+    or one coordinate of a point is never taken for the answer. A span that is an equation
+    (`$x = 5$`) gives its number."""
     number = None
     for number in _NUMBER_RE.finditer(text):  # noqa: B007 - only the final match is wanted
         pass
@@ -191,7 +194,11 @@ def _last_number_answer(text: str) -> str | None:
         answer = strip_wrappers(content)
         if start <= number.start() < end and len(answer) <= _STRUCTURED_SPAN_MAX_CHARS:
             normalized = normalize_answer(answer)
-            if is_relation(normalized) or parse_shape(normalized).kind in ("seq", "set", "matrix"):
+            if (
+                is_relation(normalized)
+                or parse_shape(normalized).kind in ("seq", "set", "matrix")
+                or not has_top_level(normalized, _EQUALS_RE)
+            ):
                 return answer
     return number.group()
 

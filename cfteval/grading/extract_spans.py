@@ -53,9 +53,14 @@ _FINAL_BEFORE_RE = re.compile(r"\bfinal[ \t*]*$", re.IGNORECASE)
 _SPAN_END_RE = re.compile(r"\n|[.;!?](?=\s|$)")
 # Where to cut a span that reads as prose: before ", so ...", " because ...", etc.
 _PROSE_TAIL_RE = re.compile(
-    r",\s*(?=[A-Za-z]{2,})|\s+(?=(?:because|since|as|which|where|so|for|but|when|if)\b)"
+    r",\s*(?=[A-Za-z]{2,})|\s+\(?(?=(?:because|since|as|which|where|so|for|but|when|if)\b)"
 )
 
+# "approximately 0.693", "\\approx 2.2": the hedge is not part of the answer.
+_HEDGE_RE = re.compile(
+    r"^(?:(?:approximately|approx\.?|about|around|roughly|nearly|almost)\s+|(?:\\approx|≈|\\sim)\s*)",
+    re.IGNORECASE,
+)
 _MATH_DELIM_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _MATH_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 
@@ -63,7 +68,7 @@ _MATH_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 # "19, 46, and 82" and "2 or 3" are answers.
 _PROSE_WORDS = frozenset(
     """the is are was were be been so then therefore thus hence we it its this that these
-    those answer because since not no of to for with from get find have has our us you
+    those answer because since not of to for with from get find have has our us you
     your can will would should must let which where when there here what how why solution
     problem step final given""".split()
 )
@@ -199,6 +204,7 @@ def strip_wrappers(answer: str) -> str:
             answer = answer[2:]
         if answer.startswith("$") and "$" not in answer[1:]:
             answer = answer[1:]
+        answer = _HEDGE_RE.sub("", answer)
         if answer == previous:
             break
     return answer
@@ -284,7 +290,7 @@ def span_after_marker(text: str, position: int) -> str | None:
     start = 0
     while start < len(window) and window[start] in _MARKER_LEAD_CHARS:
         start += 1
-    window = window[start:]
+    window = _HEDGE_RE.sub("", window[start:], count=1)
     delimited = _delimited_math_at(window)
     if delimited is not None and not reads_as_prose(delimited):
         answer = strip_wrappers(delimited)

@@ -75,6 +75,8 @@ def _item_from_row(row: Any, where: str) -> GradeItem:
     answer_type, n_choices = infer_answer_type(row["benchmark"], row["gold"])
     if "answer_type" in row:
         answer_type = row["answer_type"]
+        if isinstance(answer_type, str) and answer_type.startswith("list of "):
+            answer_type = "list"  # TheoremQA's own names: "list of integer", "list of float"
         if answer_type not in ANSWER_TYPES:
             raise UserError(
                 f"{where}: unknown answer_type {answer_type!r}; "

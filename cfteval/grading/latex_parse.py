@@ -26,6 +26,8 @@ _NAMED = (
     rf"|\(\s*{_VARIABLE}(?:\s*,\s*{_VARIABLE})+\s*\)"
     rf"|{_VARIABLE}\s*:\s*{_VARIABLE}"
     r"|\\frac\{[A-Za-z]{1,3}\}\{[A-Za-z]{1,3}\}"
+    rf"|{_VARIABLE}\^\{{-1\}}\([a-zA-Z]\)"  # an inverse function, f^{-1}(x)
+    r"|m?\\angle\s*[A-Z]{1,3}"  # an angle, \angle ABC
 )
 _VARIABLE_PREFIX = re.compile(rf"^\s*(?:{_NAMED})\s*(?:=|\\in)(?![<>=])\s*")
 _RELATION = re.compile(r"<|>|\\le|\\ge|\\leq|\\geq|\\leqslant|\\geqslant|≤|≥|\\neq|\\ne")

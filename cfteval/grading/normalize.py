@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import re
 
-_UNIT_WORDS_EXCLUDED = frozenset(
-    "sin cos tan cot sec csc log ln exp sqrt pi and or mod arcsin arccos arctan sinh cosh tanh "
-    "infty inf max min gcd lcm det deg frac cdot times".split()
-)
-# Single-letter units are only stripped after "<number> " and only from this short list.
-_SINGLE_LETTER_UNITS = frozenset("m s g J N W V K".split())
+from cfteval.grading.units import strip_unit_tail
 
 _MATH_DELIMITERS = re.compile(r"^\s*(\$\$|\$|\\\(|\\\[)\s*|\s*(\$\$|\$|\\\)|\\\])\s*$")
 _SPACING_COMMANDS = re.compile(
@@ -31,6 +26,26 @@ _THOUSANDS_LATEX = re.compile(
     r"(?<=\d)(?:\{,\}|,\\!\s*|\\,(?=\d{3}(?!\d))|,\s*\\,\s*)(?=\d{3}(?!\d))"
 )
 _THOUSANDS_PLAIN = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# An answer spelled as a word ("four"): the number it names.
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "sixty": "60",
+    "seventy": "70",
+    "eighty": "80",
+    "ninety": "90",
+    "hundred": "100",
+    "one hundred": "100",
+}
+_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
+_DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|\^\s*\{\s*\}")
 _CURRENCY = re.compile(r"\\\$|\$|€|£|\\euro|\bUSD\b|\\text\{\s*dollars?\s*\}")
 _TEXT_AND = re.compile(
@@ -40,14 +55,6 @@ _TEXT_AND = re.compile(
 _TEXT_COMMAND = re.compile(
     r"\\(?:text|textnormal|textrm|textbf|textit|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}"
 )
-_TRAILING_TEXT_UNIT = re.compile(
-    r"(?<=[\w})\]])\s*\\(?:text|textnormal|textrm|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z\s./^\-\d]*\}\s*$"
-)
-_TRAILING_UNIT_WORDS = re.compile(
-    r"(?<=[\d})\]])\s+((?:[a-zA-Z]{2,}|[a-zA-Z]{2,}\s*/\s*[a-zA-Z]+)(?:\s*\^\s*\{?-?\d\}?)?"
-    r"(?:\s*(?:/|\bper\b)?\s*[a-zA-Z]+(?:\s*\^\s*\{?-?\d\}?)?)*)\s*$"
-)
-_TRAILING_SINGLE_UNIT = re.compile(r"(?<=\d)\s+([a-zA-Z])\s*$")
 _PLAIN_FUNCTION = re.compile(r"(?<![\\a-zA-Z])(sqrt|exp|sin|cos|tan|ln|log)\s*\(")
 _PLAIN_PI = re.compile(r"(?<![\\a-zA-Z])pi(?![a-zA-Z])")
 _DOUBLE_SIGN = re.compile(r"\+\s*-")
@@ -73,6 +80,13 @@ _ALIASES = tuple(
         (r"\\gt(?![a-zA-Z])", ">"),
         (r"\\lt(?![a-zA-Z])", "<"),
         (r"\\varnothing(?![a-zA-Z])", r"\\emptyset "),
+        (r"\\varepsilon(?![a-zA-Z])", r"\\epsilon"),
+        (r"\\vartheta(?![a-zA-Z])", r"\\theta"),
+        (r"\\varphi(?![a-zA-Z])", r"\\phi"),
+        # `R_{\odot}`, `M_\oplus`: the parser has no symbol for the Sun or the Earth.
+        (r"_\s*(?:\{\s*\\odot\s*\}|\\odot(?![a-zA-Z]))", "_{sun}"),
+        (r"_\s*(?:\{\s*\\oplus\s*\}|\\oplus(?![a-zA-Z]))", "_{earth}"),
+        (r"(?<=\d)\s*[xX]\s*10\s*\^", r" \\times 10^"),
         (r"\\\{\s*\\\}", r"\\emptyset "),
         (r"\\mathbb\s*\{?\s*R\s*\}?(?![a-zA-Z])", r"(-\\infty,\\infty)"),
         (r"\\infin(?![a-zA-Z])", r"\\infty"),
@@ -143,27 +157,18 @@ def _replace_plain_functions(text: str) -> str:
     return text
 
 
-def _strip_units(text: str) -> str:
-    """Drop a trailing unit (`\\text{ cm}`, `miles`, `ergs/s`) but never the whole answer."""
-    for _ in range(3):
-        candidate = _TRAILING_TEXT_UNIT.sub("", text).strip()
-        match = _TRAILING_UNIT_WORDS.search(candidate)
-        if match and not any(
-            word in _UNIT_WORDS_EXCLUDED for word in re.findall(r"[a-zA-Z]+", match.group(1))
-        ):
-            candidate = candidate[: match.start()].strip()
-        single = _TRAILING_SINGLE_UNIT.search(candidate)
-        if single and single.group(1) in _SINGLE_LETTER_UNITS:
-            candidate = candidate[: single.start()].strip()
-        if candidate == text or not candidate:
-            return text
-        text = candidate
-    return text
+def _trig_degrees_to_radians(text: str) -> str:
+    """`\\cos 30^\\circ` → `\\cos \\frac{30\\pi}{180}`: inside a trig function a degree sign is a
+    value, and deleting it (as elsewhere) would evaluate the angle in radians."""
+    if not _TRIG.search(text):
+        return text
+    return _DEGREE_ANGLE.sub(lambda m: "\\frac{" + m.group(1) + "\\pi}{180}", text)
 
 
 def normalize_answer(text: str) -> str:
     """The canonical spelling of one answer; see the module docstring for what is removed."""
     text = text.strip()
+    text = _NUMBER_WORDS.get(text.lower().rstrip("."), text)
     for _ in range(3):
         text = _MATH_DELIMITERS.sub("", text).strip()
         for command in ("boxed", "fbox", "displaystyle"):
@@ -178,9 +183,10 @@ def normalize_answer(text: str) -> str:
     text = _THOUSANDS_LATEX.sub("", text)
     text = _SPACING_COMMANDS.sub(" ", text).replace("~", " ")
     text = _CURRENCY.sub("", text)
+    text = _trig_degrees_to_radians(text)
     text = _DEGREES.sub("", text)
     text = _TEXT_AND.sub(", ", text)
-    text = _strip_units(text.strip().rstrip(".").strip())
+    text = strip_unit_tail(text.strip().rstrip(".").strip())
     text = re.sub(r"\\mathrm\{\s*e\s*\}", "e", text)
     for _ in range(3):
         text = _TEXT_COMMAND.sub(r"\1", text)
@@ -195,7 +201,7 @@ def normalize_answer(text: str) -> str:
     text = _TIME_SUFFIX.sub("", text)
     text = _DOUBLE_SIGN.sub("-", text)
     text = _WHITESPACE.sub(" ", text).strip().rstrip(".").strip()
-    text = _strip_units(text)
+    text = strip_unit_tail(text)
     return drop_plain_thousands(strip_outer_braces(text))
 
 
