@@ -27,6 +27,7 @@ _UNESCAPED_BRACE_RE = re.compile(r"(?<!\\)[{}]")
 _SPACES_RE = re.compile(r"[ \t]*")
 # What may stand between boxes that together state one answer list.
 _BOX_GAP_MAX_CHARS = 60
+_MAX_JOINED_BOXES = 64  # as many items as an answer list may have (equivalence.MAX_LIST_ITEMS)
 _LIST_SEPARATOR_RE = re.compile(r"[,;&]|\\q?quad|\band\b|\bor\b")
 _BOX_SEPARATOR_RE = re.compile(
     r"(?:[ \t\n$,;&]|\\(?:quad|qquad|[,;: ]|\\|\(|\)|\[|\])"
@@ -149,9 +150,9 @@ def final_boxed(text: str) -> tuple[int, str] | None:
     boxes = _boxes(text)
     if not boxes:
         return None
-    group = [boxes[-1]]
-    for previous in reversed(boxes[:-1]):
-        gap = text[previous[1] : group[0][0]]
+    group = [boxes[-1]]  # built backwards from the last box
+    for previous in reversed(boxes[-_MAX_JOINED_BOXES:-1]):
+        gap = text[previous[1] : group[-1][0]]
         if (
             len(gap) > _BOX_GAP_MAX_CHARS
             or "\n\n" in gap
@@ -159,7 +160,8 @@ def final_boxed(text: str) -> tuple[int, str] | None:
             or not _LIST_SEPARATOR_RE.search(gap)
         ):
             break
-        group.insert(0, previous)
+        group.append(previous)
+    group.reverse()
     contents: list[str] = []
     for _, _, content in group:
         answer = strip_wrappers(content)
