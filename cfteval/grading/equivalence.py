@@ -193,16 +193,17 @@ def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
 def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     """Drop the names answers give their values when the other side is a value.
 
-    - A chain `x = \\frac{6}{2} = 3` states its last member, when the gold is no chain.
+    - A chain `x = \\frac{6}{2} = 3` states its last member when the gold is no chain, and a
+      computation `15 + 3 = 18` its result when the gold is no equation.
     - `x = 3` vs `x = 3.0`, `D = (0, 1)` vs `D = (0, 1.0)`: the same name, compare the values.
     - Gold `(p, q) = (3, 2)` or `x \\in [-2, 7]` vs a value, an inequality or a list of
       assignments (`p = 3, q = 2`): compare with the gold's value.
     - Gold a value vs `x = 3`: compare with the predicted value.
     Two equations with different names, or a nameless one (`2x - y = 1`), stay as written.
     """
-    if _states_a_result(pred) and not has_top_level(gold, _EQUALS):
-        pred = split_top_level(pred, "=")[-1]
-    elif _is_chain(pred) and not _is_chain(gold):
+    if (_states_a_result(pred) and not has_top_level(gold, _EQUALS)) or (
+        _is_chain(pred) and not _is_chain(gold)
+    ):
         pred = split_top_level(pred, "=")[-1]
     pred_named, gold_named = split_variable_prefix(pred), split_variable_prefix(gold)
     if pred_named and gold_named:
