@@ -758,3 +758,71 @@ def test_exact_zero_is_not_a_tiny_value(pred: str, gold: str, expected: bool) ->
 )
 def test_symbol_spellings_relations_and_number_words(pred: str, gold: str, expected: bool) -> None:
     check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("1180591620717411303425", "2^{70}", False),  # 2^70 + 1
+        ("1180591620717411303424", "2^{70}", True),
+        ("2^{80}", "2^{80}-1", False),
+        ("\\frac{1}{4}", "\\frac{4^{999}+1}{4^{1000}}", False),
+        ("\\frac{1 + 4^{-999}}{4}", "\\frac{4^{999}+1}{4^{1000}}", True),
+        ("1", "1-\\frac{1}{3^{40}}", False),
+        ("\\sqrt{3}\\sqrt{12}", "6", True),
+    ],
+)
+def test_exact_values_are_equal_only_when_their_difference_is_zero(
+    pred: str, gold: str, expected: bool
+) -> None:
+    """A 1e-12 agreement at 25 digits is not equality: 2^70 + 1 is not 2^70."""
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("(t-1)(t-2)(t-5)", "t^3 - 8t^2 + 17t - 10", True),
+        ("(t-1)(t-2)(t-6)", "t^3 - 8t^2 + 17t - 10", False),
+        ("a^2+c^2+b^2", "a^2+b^2+c^2", True),
+        ("x^2+y^2+z^2-4=0", "x^2+y^2+z^2=4", True),
+    ],
+)
+def test_polynomials_with_many_powers_are_not_power_towers(
+    pred: str, gold: str, expected: bool
+) -> None:
+    check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("\\left. \\frac{3}{4} \\right", "\\frac34", True),
+        ("\\text{nine}", "9", True),
+        ("21^{\\text{st}}", "21", True),
+        ("22\\text{nd}", "22", True),
+        ("22\\text{nd}", "23", False),
+        ("\\operatorname{arccos}\\left(\\frac12\\right)", "\\frac{\\pi}{3}", True),
+        ("y³", "y^3", True),
+        ("5√3", "5\\sqrt{3}", True),
+        ("5√3", "3\\sqrt{5}", False),
+        ("¾", "0.75", True),
+        ("2π", "2\\pi", True),
+        ("\\langle 3, -1 \\rangle", "\\begin{pmatrix} 3 \\\\ -1 \\end{pmatrix}", True),
+        ("(3, -1)", "\\langle 3,-1\\rangle", True),
+        ("\\text{all real numbers}", "(-\\infty, \\infty)", True),
+        ("4 \\pmod{9}", "4", True),
+        ("4 \\pmod 9", "5", False),
+        ("1101_{(2)}", "1101_2", True),
+        ("0.\\dot{3}", "\\frac13", True),
+        ("t \\ne 4", "(-\\infty,4)\\cup(4,\\infty)", True),
+        ("t \\ne 4", "(-\\infty,4]\\cup(4,\\infty)", False),
+        ("3\\sqrt(5)", "3\\sqrt{5}", True),
+        ("3\\sqrt(5)", "5\\sqrt{3}", False),
+        ("|t| > 3", "(-\\infty,-3)\\cup(3,\\infty)", True),
+        ("|t| \\ge 3", "(-\\infty,-3)\\cup(3,\\infty)", False),
+        ("|t-2| < 1", "(1, 3)", True),
+    ],
+)
+def test_more_notation_variants(pred: str, gold: str, expected: bool) -> None:
+    check(pred, gold, expected)

@@ -65,8 +65,11 @@ def test_last_of_several_boxes_wins():
     assert math("First \\boxed{1}, then corrected: \\boxed{2}") == "2"
 
 
-def test_unclosed_or_empty_box_is_skipped():
-    assert math("So \\boxed{3}. Checking again we get \\boxed{\\frac{1}{2") == "3"
+def test_an_empty_box_is_skipped_and_an_unclosed_last_box_is_no_answer():
+    # Cut off while writing its final answer: the earlier box was not the model's last word.
+    assert math("So \\boxed{3}. Checking again we get \\boxed{\\frac{1}{2") is None
+    assert extract_answer("The answer is \\boxed{", "integer") is None
+    assert math("A stray \\boxed{x and then the answer is \\boxed{4}.") == "4"
     assert math("Put the answer in \\boxed{}. The answer is \\boxed{9}") == "9"
     assert math("put your final answer within \\boxed{}. The answer is 7.") == "7"
 
@@ -545,3 +548,30 @@ def test_a_parenthetical_after_the_answer_is_cut_whole():
 def test_last_number_fallback_takes_a_whole_fraction():
     text = "Hence the chance is $\\dfrac{3}{16}$, which is what we wanted."
     assert math(text) == "\\dfrac{3}{16}"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "expected"),
+    [
+        ("So the chance is 40%.", "math", "40%"),
+        ("So the diagonal is 3√2.", "math", "3√2"),
+        ("Answer: `42`", "math", "42"),
+        ("Checking every case, the statement is false.", "bool", "False"),
+        ("So the claim is not true.", "bool", None),
+        ("We get 6 cookies each.\n#### 6\n\nQuestion: Ann has 3 cats...\n#### 3", "math", "6"),
+    ],
+)
+def test_more_answer_forms(text, answer_type, expected):
+    assert extract_answer(text, answer_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thus \\boxed{C: the mitochondria produce ATP}.", "C"),
+        ("Thus \\boxed{(D) 36 m/s}.", "D"),
+        ("Thus \\boxed{A farmer}.", None),
+    ],
+)
+def test_a_box_may_label_its_option_text(text, expected):
+    assert extract_answer(text, "multiple_choice", n_choices=10) == expected

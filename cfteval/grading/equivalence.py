@@ -34,16 +34,22 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   A chain `x = \\frac{6}{2} = 3` and a computation `15 + 3 = 18` state their last member.
 - Inequalities: each part must be a positive multiple of a gold part with the same strictness;
   a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`),
-  and a list of them ("x < -1 or x > 1") the union of their intervals. `>=`, `<=`, `!=`, `≥`
+  and a list of them ("x < -1 or x > 1") the union of their intervals; so do `|x| > 2` and
+  `x \\ne 1`. `>=`, `<=`, `!=`, `≥`
   and `\\gt` are spellings of `\\ge`, `\\le`, `\\ne` and `>`.
 - Expressions: sampled at fixed points at 25 digits; two *exact* expressions must agree to 1e-12
   (`20001/π` ≠ `20000/π`), the maths tolerance only applies once a decimal is involved; the
   free symbols must be the same (case-sensitive); radical-free expressions must also agree at
   negative points (`|x|` ≠ `x`). An exact expression equals an exact 0 only when it is zero
   (its value shrinks with the working precision, as cos(π/2)'s does), never when it is tiny
-  (`1/2004!` ≠ 0). Two undefined values (`1:00` read as 1/0) never equal each other.
+  (`1/2004!` ≠ 0); two exact numbers are equal only when their difference is zero, computed
+  exactly for rational arithmetic (`2^{100}` ≠ 2^100 + 1, which agree to 30 digits). Two
+  undefined values (`1:00` read as 1/0) never equal each other.
 - Words (`\\text{Evelyn}`) compare case-insensitively; a number base subscript may be omitted
   (`1011` = `1011_2`) but two different bases never match; `0.\\overline{3}` = 1/3.
+- Spellings: Unicode maths (`x²`, `3√2`, `½`, `π`, `≤`), `\\sqrt(2)`, `\\langle 1,2 \\rangle` (a
+  tuple), ordinals (`12^{\\text{th}}`), a trailing `\\pmod 7`, `\\left.`/`\\right.`, "all real
+  numbers", `0.\\dot{7}`, a base written `_{(2)}`.
 - `i` is the imaginary unit and a lone `e` Euler's number; `\\varepsilon` is `\\epsilon`, and
   `R_\\odot` / `M_\\oplus` are names (the parser has no symbol for them).
 - Multiple choice / TheoremQA options: the upper-case letters must match. TheoremQA bools:
@@ -90,7 +96,7 @@ _LETTERS = re.compile(r"[a-zA-Z]")
 _IN = re.compile(r"\\in(?![a-zA-Z])")
 _LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
-_BASE_NUMBER = re.compile(r"^(-?[0-9.][0-9A-Za-z.]*)_\{?(\d+)\}?$")
+_BASE_NUMBER = re.compile(r"^(-?[0-9.][0-9A-Za-z.]*)_\{?\(?(\d+)\)?\}?$")
 _PLUS_MINUS = re.compile(r"\\pm|\\mp|±")
 _TRUE_WORDS = frozenset({"true", "yes", "correct", "t", "right"})
 _FALSE_WORDS = frozenset({"false", "no", "incorrect", "f", "wrong"})

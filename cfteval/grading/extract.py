@@ -56,6 +56,7 @@ import re
 from cfteval.grading.extract_choice import extract_choice
 from cfteval.grading.extract_spans import (
     bare_answer,
+    ends_in_open_box,
     final_boxed,
     last_math_span,
     marker_spans,
@@ -73,7 +74,8 @@ ANSWER_TYPES = ("math", "multiple_choice", "bool", "integer", "float", "option",
 # A number as written: thousands separators, decimals, a fraction a/b. Not preceded by a
 # word character, a point or a slash, so the "2" of "x2" or "q_2" and a lone denominator are skipped.
 _NUMBER_RE = re.compile(
-    r"(?<![\w./])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?(?:/\d+(?![\d]|\.\d))?"
+    r"(?<![\w./])-?√?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?(?:√\d+)?"
+    r"(?:/\d+(?![\d]|\.\d))?(?:[ \t]?\\?%)?"
 )
 # A leading number with optional scientific notation ("3.83e35", "4.7 \times 10^{-34}") and %.
 _LEADING_NUMBER_RE = re.compile(
@@ -89,10 +91,15 @@ _UNIT_TAIL_RE = re.compile(
 _BOOL_WORDS = {"true": "True", "yes": "True", "false": "False", "no": "False"}
 _BOOL_START_RE = re.compile(r"(?:\\text\{|\\textbf\{|\\mathrm\{)?[ \t]*([A-Za-z]+)(?![A-Za-z])")
 _OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
+_LAST_SENTENCE_RE = re.compile(r"[^.!?\n]*[.!?\s]*$")
+_VERDICT_RE = re.compile(r"\b(?:is|are)\s+(true|false)\b", re.IGNORECASE)
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 # Tokens that end the model's turn; what a raw generation shows after one (the next turn of a
 # chat template: "<|im_start|>user ...") is not the model's answer.
-_END_OF_TURN_RE = re.compile(r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end)\|>|</s>")
+_END_OF_TURN_RE = re.compile(
+    r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end)\|>|</s>"
+    r"|\n[ \t]*(?:Question|Q|Human|User)[ \t]*:"  # a run-on next question or turn
+)
 _EQUALS_RE = re.compile("=")
 # A math span longer than this is never taken whole by the last-number fallback.
 _STRUCTURED_SPAN_MAX_CHARS = 200
@@ -107,6 +114,8 @@ def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None)
     text = until_end_of_turn(text)
     if answer_type == "multiple_choice":
         return extract_choice(text, n_choices)
+    if ends_in_open_box(text):
+        return None
     if answer_type == "math":
         return _extract_math(text)
     if answer_type == "bool":
@@ -225,7 +234,13 @@ def _extract_bool(text: str) -> str | None:
     if answer is not None:
         return _bool_word(answer)
     # A reply that opens with its verdict: "No, because the group is not abelian."
-    return _bool_word(text[:100])
+    opening = _bool_word(text[:100])
+    if opening is not None:
+        return opening
+    # A closing verdict: "... so the statement is false." (not "is not true").
+    last_sentence = _LAST_SENTENCE_RE.search(text[-300:])
+    verdict = _VERDICT_RE.search(last_sentence.group()) if last_sentence else None
+    return _BOOL_WORDS[verdict.group(1).lower()] if verdict else None
 
 
 def _leading_number(answer: str) -> str | None:

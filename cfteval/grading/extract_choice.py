@@ -59,6 +59,8 @@ _JOINED_LETTER_RE = re.compile(
     r"\)?[ \t]*(?:,|/|&|\band\b|\bor\b)[ \t]*"
     r"(?:\(([A-Z])\)|\(?([A-Z])(?=[,)./;:]|[ \t]+(?:and|or)\b|[ \t]*$))"
 )
+# A box holding a letter, alone or labelling its option text: `B`, `(B)`, `(B) 36`, `E: A polygenic`.
+_BOX_LETTER_RE = re.compile(r"\(?([A-Za-z])\)?|\(([A-Za-z])\)\s+.+|([A-Za-z])[.:)]\s+.+", re.DOTALL)
 _CONNECTIVES = frozenset("because since as which with for so and or -".split())
 
 
@@ -114,13 +116,15 @@ def _last_joined_letter(rest: str) -> str | None:
 
 
 def _box_letter(content: str) -> str | None:
-    """The letter a box holds when it holds nothing but a letter: B, (B), \\text{B}, B)."""
+    """The letter a box holds: B, (B), \\text{B}, B), or a letter labelling its option's text."""
     inner = strip_wrappers(content)
     for command in ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{"):
         if inner.startswith(command) and inner.endswith("}"):
             inner = inner[len(command) : -1].strip()
-    match = re.fullmatch(r"\(?([A-Za-z])\)?", inner)
-    return match.group(1).upper() if match else None
+    match = _BOX_LETTER_RE.fullmatch(inner)
+    if match is None:
+        return None
+    return next(letter for letter in match.groups() if letter).upper()
 
 
 def _stated_letters(text: str) -> list[tuple[int, str]]:

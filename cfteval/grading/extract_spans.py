@@ -131,6 +131,20 @@ def boxed_contents(text: str) -> list[tuple[int, str]]:
     return [(start, content) for start, _, content in _boxes(text)]
 
 
+def ends_in_open_box(text: str) -> bool:
+    """Whether the last `\\boxed{` is never closed: a generation cut off while writing its
+    final answer, which therefore states none (an earlier box was not its last word)."""
+    last = None
+    for last in _BOX_RE.finditer(text):  # noqa: B007 - only the final match is wanted
+        pass
+    if last is None:
+        return False
+    after = _SPACES_RE.match(text, last.end()).end()
+    if after >= len(text) or text[after] != "{":
+        return after >= len(text)  # "\\boxed" at the very end: cut off too
+    return after not in _brace_pairs(text, after)
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last closed, non-empty box, or None (see `_boxes`)."""
     boxes = _boxes(text)
@@ -206,6 +220,8 @@ def strip_wrappers(answer: str) -> str:
             answer = answer[2:]
         if answer.startswith("$") and "$" not in answer[1:]:
             answer = answer[1:]
+        if len(answer) >= 2 and answer.startswith("`") and answer.endswith("`"):
+            answer = answer.strip("`")  # `13` in Markdown code
         answer = _HEDGE_RE.sub("", answer)
         if answer == previous:
             break

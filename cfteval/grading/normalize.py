@@ -17,7 +17,7 @@ _SPACING_COMMANDS = re.compile(
     r"(?<!\\)\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|[;:> ,]|!)"
 )
 _LEFT_RIGHT = re.compile(
-    r"\\(?:left|right|big|Big|bigg|Bigg)(?=[^a-zA-Z])\s*(\\?[()\[\]{}|.]|\\[lr]?[vV]ert|\\lbrace|\\rbrace|\\langle|\\rangle)?"
+    r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*(\\?[()\[\]{}|.]|\\[lr]?[vV]ert|\\lbrace|\\rbrace|\\langle|\\rangle)?"
 )
 _FRAC_VARIANTS = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM_VARIANTS = re.compile(r"\\[dt]binom(?![a-zA-Z])")
@@ -55,14 +55,56 @@ _TEXT_AND = re.compile(
 _TEXT_COMMAND = re.compile(
     r"\\(?:text|textnormal|textrm|textbf|textit|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}"
 )
-_PLAIN_FUNCTION = re.compile(r"(?<![\\a-zA-Z])(sqrt|exp|sin|cos|tan|ln|log)\s*\(")
+_PLAIN_FUNCTION = re.compile(
+    r"(?<![\\a-zA-Z])(sqrt|exp|sin|cos|tan|ln|log|arcsin|arccos|arctan)\s*\("
+)
+# `\operatorname{arcsin}`: a function the grammar knows as a command.
+_OPERATOR_NAME = re.compile(
+    r"\\operatorname\s*\{?\s*(sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|sinh|cosh|tanh|log|ln"
+    r"|exp)\s*\}?"
+)
+# `12^{\text{th}}`, `12\text{th}`, `3rd`: an ordinal is its number.
+_ORDINAL = re.compile(
+    r"(?<=\d)\s*(?:\^\s*\{?\s*)?(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\b\s*\}?\s*\}?\s*$"
+)
+# `3 \pmod 7`, `3 \pmod{7}`, `3 (\bmod 7)`: the residue is the answer.
+_MODULUS = re.compile(
+    r"\s*(?:\\pmod\s*\{[^{}]*\}|\\pmod\s*\w+|\(\s*\\(?:bmod|mod)\s*\w+\s*\)|\\(?:bmod|mod)\s*\w+)\s*$"
+)
+# Unicode maths as models write it in plain text.
+_UNICODE_SYMBOLS = {
+    "π": "\\pi ",
+    "∞": "\\infty ",
+    "·": "\\cdot ",
+    "×": "\\times ",
+    "≤": "\\le ",
+    "≥": "\\ge ",
+    "≠": "\\ne ",
+    "±": "\\pm ",
+    "∪": "\\cup ",
+    "∩": "\\cap ",
+    "⟨": "\\langle ",
+    "⟩": "\\rangle ",
+    "½": "\\frac{1}{2}",
+    "⅓": "\\frac{1}{3}",
+    "⅔": "\\frac{2}{3}",
+    "¼": "\\frac{1}{4}",
+    "¾": "\\frac{3}{4}",
+    "⅕": "\\frac{1}{5}",
+    "⅙": "\\frac{1}{6}",
+    "⅛": "\\frac{1}{8}",
+}
+_UNICODE_SYMBOL_RE = re.compile("|".join(map(re.escape, _UNICODE_SYMBOLS)))
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
+_UNICODE_ROOT = re.compile(r"√\s*(\{[^{}]*\}|\([^()]*\)|[\w.]+|\\[a-zA-Z]+)")
 _PLAIN_PI = re.compile(r"(?<![\\a-zA-Z])pi(?![a-zA-Z])")
 _DOUBLE_SIGN = re.compile(r"\+\s*-")
 _WHITESPACE = re.compile(r"\s+")
 _TIME_SUFFIX = re.compile(
     r"(?<=\d)\s*(?:\\text\{\s*)?(?:[ap]\.\s?m\.?|[AP]\.?\s?M\.?)(?:\s*\})?\s*$"
 )
-_POWER_PAREN = re.compile(r"\^\s*\(")
+_PAREN_ARGUMENT = re.compile(r"(\^|\\sqrt)\s*\(")
 # "25 percent", "25\\text{ percent}", "25 pct": a percent sign spelled out.
 _PERCENT_WORD = re.compile(
     r"(?<=[\d}])\s*(?:\\(?:text|mathrm)\s*\{\s*)?(?:percent|per\s?cent|pct)\b\.?(?:\s*\})?"
@@ -80,6 +122,10 @@ _ALIASES = tuple(
         (r"\\gt(?![a-zA-Z])", ">"),
         (r"\\lt(?![a-zA-Z])", "<"),
         (r"\\varnothing(?![a-zA-Z])", r"\\emptyset "),
+        (r"\\langle(?![a-zA-Z])", "("),
+        (r"\\rangle(?![a-zA-Z])", ")"),
+        (r"\\dot\s*\{\s*(\d)\s*\}", r"\\overline{\1}"),
+        (r"(?i)\ball\s+real(?:\s+numbers|s)\b", r"(-\\infty,\\infty)"),
         (r"\\varepsilon(?![a-zA-Z])", r"\\epsilon"),
         (r"\\vartheta(?![a-zA-Z])", r"\\theta"),
         (r"\\varphi(?![a-zA-Z])", r"\\phi"),
@@ -157,6 +203,15 @@ def _replace_plain_functions(text: str) -> str:
     return text
 
 
+def _unicode_to_latex(text: str) -> str:
+    """`x²` → `x^{2}`, `3√2` → `3\\sqrt{2}`, `½` → `\\frac{1}{2}`, `π` → `\\pi`."""
+    if text.isascii():
+        return text
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", text)
+    text = _UNICODE_ROOT.sub(lambda m: "\\sqrt{" + m.group(1).strip("{}()") + "}", text)
+    return _UNICODE_SYMBOL_RE.sub(lambda m: _UNICODE_SYMBOLS[m.group()], text)
+
+
 def _trig_degrees_to_radians(text: str) -> str:
     """`\\cos 30^\\circ` → `\\cos \\frac{30\\pi}{180}`: inside a trig function a degree sign is a
     value, and deleting it (as elsewhere) would evaluate the angle in radians."""
@@ -168,7 +223,6 @@ def _trig_degrees_to_radians(text: str) -> str:
 def normalize_answer(text: str) -> str:
     """The canonical spelling of one answer; see the module docstring for what is removed."""
     text = text.strip()
-    text = _NUMBER_WORDS.get(text.lower().rstrip("."), text)
     for _ in range(3):
         text = _MATH_DELIMITERS.sub("", text).strip()
         for command in ("boxed", "fbox", "displaystyle"):
@@ -177,7 +231,9 @@ def normalize_answer(text: str) -> str:
     text = _PERCENT_WORD.sub("%", text)
     # One spelling of an ellipsis, a command, so that trimming a full stop cannot eat it.
     text = _ELLIPSIS.sub(r"\\ldots ", text)
-    text = _LEFT_RIGHT.sub(lambda m: m.group(1) or "", text)
+    text = _unicode_to_latex(text)
+    # `\left.` / `\right.` are invisible delimiters; the others keep their bracket.
+    text = _LEFT_RIGHT.sub(lambda m: "" if m.group(1) in (None, ".") else m.group(1), text)
     text = _FRAC_VARIANTS.sub(r"\\frac", text)
     text = _BINOM_VARIANTS.sub(r"\\binom", text)
     text = _THOUSANDS_LATEX.sub("", text)
@@ -186,22 +242,24 @@ def normalize_answer(text: str) -> str:
     text = _trig_degrees_to_radians(text)
     text = _DEGREES.sub("", text)
     text = _TEXT_AND.sub(", ", text)
-    text = strip_unit_tail(text.strip().rstrip(".").strip())
+    text = _MODULUS.sub("", _ORDINAL.sub("", text.strip().rstrip(".").strip()))
+    text = strip_unit_tail(text)
     text = re.sub(r"\\mathrm\{\s*e\s*\}", "e", text)
+    text = _OPERATOR_NAME.sub(r"\\\1", text)
     for _ in range(3):
         text = _TEXT_COMMAND.sub(r"\1", text)
-    text = re.sub(r"\\operatorname\s*\{?\s*(sin|cos|tan|log|ln|exp)\s*\}?", r"\\\1", text)
     text = _complete_short_fracs(text)
     text = _SHORT_SQRT.sub(r"\\sqrt{\1}", text)
     text = _replace_plain_functions(text)
     text = _PLAIN_PI.sub(r"\\pi", text)
-    text = _brace_power_parens(text.replace("**", "^"))
+    text = _brace_paren_arguments(text.replace("**", "^"))
     for pattern, replacement in _ALIASES:
         text = pattern.sub(replacement, text)
     text = _TIME_SUFFIX.sub("", text)
     text = _DOUBLE_SIGN.sub("-", text)
     text = _WHITESPACE.sub(" ", text).strip().rstrip(".").strip()
     text = strip_unit_tail(text)
+    text = _NUMBER_WORDS.get(text.lower(), text)
     return drop_plain_thousands(strip_outer_braces(text))
 
 
@@ -247,18 +305,19 @@ def _complete_short_fracs(text: str) -> str:
     return text
 
 
-def _brace_power_parens(text: str) -> str:
-    """`2^(1/3)` → `2^{(1/3)}`: the LaTeX grammar only takes a braced or one-token exponent."""
+def _brace_paren_arguments(text: str) -> str:
+    """`2^(1/3)` → `2^{(1/3)}`, `4\\sqrt(2)` → `4\\sqrt{2}`: the LaTeX grammar only takes a braced
+    or one-token exponent or radicand."""
     for _ in range(20):
-        match = _POWER_PAREN.search(text)
+        match = _PAREN_ARGUMENT.search(text)
         if match is None:
             return text
         end = _closing_paren(text, match.end() - 1)
         if end < 0:
             return text
-        text = (
-            text[: match.start()] + "^{" + text[match.end() - 1 : end + 1] + "}" + text[end + 1 :]
-        )
+        inside = text[match.end() - 1 : end + 1]
+        braced = "^{" + inside + "}" if match.group(1) == "^" else "\\sqrt{" + inside[1:-1] + "}"
+        text = text[: match.start()] + braced + text[end + 1 :]
     return text
 
 

@@ -19,8 +19,10 @@ MAX_ANSWER_CHARS = 4000
 MAX_NESTING_DEPTH = 40
 # Numbers with more decimal digits than this are refused (2^2006 has ~600 digits, which is fine).
 MAX_LOG10_MAGNITUDE = 20000.0
-# Exponent chains like a^{b^{c}}: three levels are already a tower.
-_TOWER = re.compile(r"\^\s*\{?[^{}^]*\^\s*\{?[^{}^]*\^")
+# Exponents inside exponents (`a^{b^{c}}`, `2^2^2`): three levels are already a tower.
+TOWER_LEVELS = 3
+_SPACES_THEN_BRACE = re.compile(r"\s*(\{)?")
+_EXPONENT_TOKEN = re.compile(r"\\[a-zA-Z]+|[\w.]+")
 _OPENERS = "({["
 _CLOSERS = ")}]"
 
@@ -43,8 +45,43 @@ def is_acceptable_text(text: str) -> bool:
 
 
 def has_power_tower(text: str) -> bool:
-    """A textual sign of an exponent inside an exponent inside an exponent (`2^{2^{2^{n}}}`)."""
-    return "^" in text and _TOWER.search(text) is not None
+    """A textual sign of an exponent inside an exponent inside an exponent (`2^{2^{2^{n}}}`).
+
+    Levels are counted by nesting, not by carets: `x^4 - 10x^3 + 35x^2` has three exponents,
+    all at level one, and is an ordinary polynomial.
+    """
+    return "^" in text and exponent_nesting(text) >= TOWER_LEVELS
+
+
+def exponent_nesting(text: str) -> int:
+    """How deep exponents nest in `text`: `x^2` 1, `2^{x^2}` 2, `2^2^2` (an unbraced exponent
+    with a caret right after it) 3. One linear pass over the characters."""
+    outer_levels: list[int] = []  # the level to restore at each open brace's close
+    level = deepest = 0
+    chained_level: int | None = None  # the level of an unbraced exponent just read
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "^":
+            base = chained_level if chained_level is not None else level
+            brace = _SPACES_THEN_BRACE.match(text, index + 1)
+            deepest = max(deepest, base + 1)
+            if brace.group(1):
+                outer_levels.append(level)
+                level, chained_level, index = base + 1, None, brace.end()
+                continue
+            token = _EXPONENT_TOKEN.match(text, brace.end())
+            chained_level = base + 1 if token else None
+            index = token.end() if token else brace.end()
+            continue
+        if char == "{":
+            outer_levels.append(level)
+        elif char == "}":
+            level = outer_levels.pop() if outer_levels else 0
+        if not char.isspace():
+            chained_level = None
+        index += 1
+    return deepest
 
 
 def _log10_bound(expr: Any) -> float:

@@ -94,10 +94,19 @@ def _evaluate(expr: Any) -> Any | None:
 
 
 def _is_zero(expr: Any) -> bool:
-    """Whether an exact expression is zero: its value shrinks with the working precision
-    (rounding noise, as for cos(π/2)) instead of staying put (a tiny value such as 1/2004!)."""
+    """Whether an exact expression is zero.
+
+    Rational arithmetic (`1/6 - (2^2005 + 1)/(3·2^2006)`) is computed exactly: evalf gives up on
+    such cancellations and reports a zero. Anything else is zero when its value shrinks with the
+    working precision (rounding noise, as for cos(π/2)) instead of staying put (1/2004!).
+    """
     import sympy
 
+    if _is_rational_arithmetic(expr):
+        try:
+            return bool(expr.doit() == 0)
+        except Exception:  # doit on an odd tree: fall back to evaluation
+            pass
     try:
         coarse, fine = sympy.N(expr, _PRECISION), sympy.N(expr, 3 * _PRECISION)
         if fine == 0 or coarse == 0:
@@ -105,6 +114,20 @@ def _is_zero(expr: Any) -> bool:
         return bool(sympy.Abs(fine) < sympy.Abs(coarse) * sympy.Float(10) ** (-_PRECISION))
     except Exception:  # evalf can raise many things on odd trees
         return False
+
+
+def _is_rational_arithmetic(expr: Any) -> bool:
+    """Only +, ×, integer powers and rational numbers: exact evaluation is cheap and final.
+    (Sizes are already bounded by safety.is_tame_expression.)"""
+    import sympy
+
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow):
+            if not node.exp.is_Integer:
+                return False
+        elif not (isinstance(node, (sympy.Add, sympy.Mul)) or node.is_Rational):
+            return False
+    return True
 
 
 def numbers_close(first: Any, second: Any, rel_tol: float) -> bool:
@@ -149,11 +172,15 @@ def expressions_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
         pred_value, gold_value = _evaluate(pred), _evaluate(gold)
         if pred_value is None or gold_value is None:
             return False
-        if rel_tol <= EXACT_REL_TOL and (pred_value == 0 or gold_value == 0):
-            # An exact zero against an exact expression such as cos(π/2), which 25-digit
-            # evaluation leaves as ~1e-26. Decimals never get here.
-            return _is_zero(pred) and _is_zero(gold)
-        return numbers_close(pred_value, gold_value, rel_tol)
+        if rel_tol > EXACT_REL_TOL:
+            return numbers_close(pred_value, gold_value, rel_tol)
+        # Two exact values: close at 25 digits is not enough (2^100 and 2^100 + 1 are), so
+        # their difference must be zero, as cos(π/2) - 0 is: it shrinks with the precision.
+        if not (
+            numbers_close(pred_value, gold_value, rel_tol) or pred_value == 0 or gold_value == 0
+        ):
+            return False
+        return _is_zero(pred - gold)
     agreeing = 0
     for point in range(len(_SAMPLE_POINTS)):
         pred_value, gold_value = (
@@ -286,15 +313,20 @@ Interval = tuple[Any, Any, bool, bool]  # start, end, start open, end open
 
 
 def relation_intervals(relation: Any) -> list[Interval] | None:
-    """A one-variable polynomial inequality (degree ≤ 2, or a chain) as its solution intervals."""
+    """A one-variable polynomial inequality (degree ≤ 2, in x or |x|; a chain; or `x \\ne a`) as
+    its solution intervals."""
     import sympy
 
-    if _positive_forms(relation) is None or len(relation.free_symbols) != 1:
+    if len(relation.free_symbols) != 1:
         return None
+    if _positive_forms(relation) is None and not isinstance(relation, sympy.Unequality):
+        return None  # `x \ne 1` is the two open intervals either side of 1
     (symbol,) = relation.free_symbols
     parts = relation.args if isinstance(relation, sympy.And) else (relation,)
     try:
-        if any(sympy.degree(part.lhs - part.rhs, symbol) > 2 for part in parts):
+        # Degree ≤ 2 in the variable or in its absolute value (`|x| > 2`): sympy solves those.
+        unsigned = [(part.lhs - part.rhs).replace(sympy.Abs, lambda inner: inner) for part in parts]
+        if any(sympy.degree(side, symbol) > 2 for side in unsigned):
             return None
         solution = relation.as_set()
     except Exception:  # not a polynomial, or sympy cannot solve it: no interval form
