@@ -575,3 +575,55 @@ def test_more_answer_forms(text, answer_type, expected):
 )
 def test_a_box_may_label_its_option_text(text, expected):
     assert extract_answer(text, "multiple_choice", n_choices=10) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is (A), (B), and (C).", "C"),
+        ("The answer is A, B, and D.", "D"),
+        ("The answer is (C) and (E) is wrong because it double counts.", "C"),
+        ("The answer is (H), (G) being the opposite effect.", "H"),
+        ("The answer is (B) or (K).", "B"),  # K is not among the ten options
+        ("The answer is (N/A).", None),
+        ("The answer is $\\textrm{(C)}$.", "C"),
+        ("(B) or (D)", "D"),
+        ("Weighing it all, the answer is (C", "C"),  # cut off right after the letter
+    ],
+)
+def test_choice_lists_clauses_and_wrappers(text, expected):
+    assert extract_answer(text, "multiple_choice", n_choices=10) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The answer is (C).\n\n**Explanation:**\n* **(A)** Wrong sign.\n* **(D)** Wrong units.",
+        "**Answer: C**\n\n**A.** Too small.\n**D.** Wrong units.",
+        "The answer is (C). Note that **A** is a common slip.",
+        "The answer is (C). The speed stays below $\\boxed{c}$ throughout.",
+    ],
+)
+def test_bold_labels_and_boxed_variables_after_the_answer_are_not_answers(text):
+    assert extract_answer(text, "multiple_choice", n_choices=10) == "C"
+
+
+@pytest.mark.parametrize(
+    "continuation",
+    [
+        "\n\nQuestion: A 2 kg block slides ... The answer is (D).",
+        " Question: A 2 kg block slides ... The answer is (D).",
+        "\n\nQuestion 2: A 2 kg block slides ... The answer is (D).",
+        "\n\n## Question: A 2 kg block slides ... The answer is (D).",
+        "\n\n**Question:** A 2 kg block slides ... The answer is (D).",
+        "<end_of_turn>\nThe answer is (D).",
+    ],
+)
+def test_a_run_on_next_question_after_the_answer_is_cut(continuation):
+    text = "The kinetic energy quadruples. The answer is (E)." + continuation
+    assert extract_answer(text, "multiple_choice", n_choices=10) == "E"
+
+
+def test_a_question_restated_before_any_answer_is_kept():
+    text = "Let me restate it.\nQuestion: which is largest?\nSolution: ... The answer is (C)."
+    assert extract_answer(text, "multiple_choice", n_choices=10) == "C"

@@ -97,9 +97,15 @@ _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 # Tokens that end the model's turn; what a raw generation shows after one (the next turn of a
 # chat template: "<|im_start|>user ...") is not the model's answer.
 _END_OF_TURN_RE = re.compile(
-    r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end)\|>|</s>"
-    r"|\n[ \t]*(?:Question|Q|Human|User)[ \t]*:"  # a run-on next question or turn
+    r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end|eot)\|>|</s>|<end_of_turn>"
+    r"|<｜end▁of▁sentence｜>"
 )
+# A run-on next question or turn ("\n\nQuestion: ...", "## Question 2:", ". Question: ..."), cut
+# only once an answer was stated before it: a model may also restate the question first.
+_RUN_ON_QUESTION_RE = re.compile(
+    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:Question|Q|Human|User)(?:[ \t]+\d+)?[ \t*]*:"
+)
+_ANSWER_STATED_RE = re.compile(r"answer|\\boxed|####", re.IGNORECASE)
 _EQUALS_RE = re.compile("=")
 # A math span longer than this is never taken whole by the last-number fallback.
 _STRUCTURED_SPAN_MAX_CHARS = 200
@@ -130,11 +136,16 @@ def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None)
 
 
 def until_end_of_turn(text: str) -> str:
-    """`text` up to the first end-of-turn token that follows some content (`<|im_end|>`, `</s>`)."""
+    """`text` up to the first end-of-turn token that follows some content (`<|im_end|>`, `</s>`),
+    and up to a run-on next question that follows a stated answer."""
     content_start = len(text) - len(text.lstrip())
     for token in _END_OF_TURN_RE.finditer(text):
         if token.start() > content_start:
-            return text[: token.start()]
+            text = text[: token.start()]
+            break
+    for question in _RUN_ON_QUESTION_RE.finditer(text):
+        if _ANSWER_STATED_RE.search(text, 0, question.start()):
+            return text[: question.start()]
     return text
 
 

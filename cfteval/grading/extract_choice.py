@@ -4,13 +4,18 @@ Rule: collect every *stated* answer and keep the LAST one whose letter is among 
 `n_choices` letters. A stated answer is one of:
 - a letter right after an answer phrase: "The answer is (J)", "the correct answer is C",
   "Answer: C", "**Answer:** (B)", "The final answer is $\\boxed{B}$", "The best option is (D)";
-- a box holding only a letter: `\\boxed{B}`, `\\boxed{(B)}`, `\\boxed{\\text{B}}`;
-- a bold letter on its own: `**C**`, `**(C)**`, `**C.**`;
+- a box holding a letter, alone or labelling its option's text: `\\boxed{B}`, `\\boxed{(B)}`,
+  `\\boxed{\\text{B}}`, `\\boxed{(B) 36}` (a bare lower-case `\\boxed{c}` is a variable);
+- a bold letter on its own line or called right: `**C**`, `**(C)**.`, "**C** is correct" (not
+  the bold labels of an explanation, "* **(A)** Wrong sign", which discuss the options);
 - failing all of those, a text that is itself just the letter: "B", "(B)", "B.", "C) 42 m/s".
 A statement naming several letters at once ("The answer is (D) and (F)", "(B) or (I)",
-"(C, D, E, F)") states several answers, and the last one counts, as it does across statements
-(the rule the spine issue sets: several stated, the last one). No stated answer gives None: the
-reference scripts' random-letter guess is never made.
+"(C, D, E, F)", "(A), (B), and (C)") states several answers, and the last one among the
+options counts, as it does across statements (the rule the spine issue sets: several stated,
+the last one); "(C) and (E) is wrong" joins nothing, a clause starts after "(E)". No stated
+answer gives None: the reference scripts' random-letter guess is never made. Text after an
+end-of-turn token or a run-on next question ("\\n\\nQuestion: ...") is cut off first
+(extract.until_end_of_turn).
 
 Why the last: models correct themselves ("The answer is B. Wait ... the answer is (C)"), and
 MMLU-Pro's official first-match rule scores the retracted letter. Why only *stated* answers:
@@ -38,37 +43,52 @@ _CHOICE_MARKER_RE = re.compile(
     r"|\b(?:option|choice)[ \t]+is\b",
     re.IGNORECASE,
 )
-_BOLD_LETTER_RE = re.compile(r"\*\*[ \t]?\(?([A-Z])\)?\.?[ \t]?\*\*")
-_BARE_LETTER_RE = re.compile(r"\(?([A-Z])(?:\)|\.|:|$)")
+# A bold letter on its own ("**C**", "**(C)**." closing a line) or called right ("**C** is
+# correct"). A bold label followed by other text ("* **(A)** Incorrect because ...", "Note that
+# **A** is a trap") is an option being discussed.
+_BOLD_LETTER_RE = re.compile(
+    r"\*\*[ \t]?\(?([A-Z])\)?\.?[ \t]?\*\*"
+    r"(?=[ \t.,;:!?)]*(?:\n|$)|[ \t]+(?:is|are)[ \t]+(?:the[ \t]+)?(?:right|correct|best|answer)\b)"
+)
 _LEADING_WRAPPERS = (
     "\\boxed{",
     "\\text{",
     "\\textbf{",
+    "\\textrm{",
+    "\\textit{",
     "\\mathrm{",
     "\\mathbf{",
+    "\\mathit{",
+    "\\mbox{",
     "\\(",
     "\\[",
     "**",
     "$",
 )
+_TEXT_WRAPPERS = tuple(w for w in _LEADING_WRAPPERS if w.startswith("\\") and w.endswith("{"))
 _LEADING_WORDS_RE = re.compile(r"(?:option|choice|letter)\b[ \t]*", re.IGNORECASE)
 _ENDING_CHARS = frozenset(").,:;!?*}$]\n\r")
-# Another letter joined on ("(D) and (F)", "B or C", "(C, D, E, F)"): several stated answers.
-# The joined letter is parenthesised, or ends there ("B or C."): "(B) and I think" joins nothing.
+# Another letter joined on ("(D) and (F)", "B or C", "(C, D, E, F)", "(A), (B), and (C)"):
+# several stated answers. The joined letter must end there ("B or C.", "(F)", "(E),"): in
+# "(C) and (E) is wrong" or "(H), (G) being the opposite" a new clause starts instead.
 _JOINED_LETTER_RE = re.compile(
-    r"\)?[ \t]*(?:,|/|&|\band\b|\bor\b)[ \t]*"
-    r"(?:\(([A-Z])\)|\(?([A-Z])(?=[,)./;:]|[ \t]+(?:and|or)\b|[ \t]*$))"
+    r"\)?[ \t]*(?:,[ \t]*(?:and|or)\b|,|/|&|\band\b|\bor\b)[ \t]*"
+    r"\(?([A-Z])\)?+(?=[ \t]*(?:[,./;:!?)*$]|\band\b|\bor\b|\n|$))"
 )
-# A box holding a letter, alone or labelling its option text: `B`, `(B)`, `(B) 36`, `E: A polygenic`.
-_BOX_LETTER_RE = re.compile(r"\(?([A-Za-z])\)?|\(([A-Za-z])\)\s+.+|([A-Za-z])[.:)]\s+.+", re.DOTALL)
+# A box holding a letter, alone or labelling its option text: `B`, `(B)`, `(b)`, `(B) 36`,
+# `E: A polygenic ...`. A bare lower-case letter in a box is a variable (`\boxed{c}`).
+_BOX_LETTER_RE = re.compile(
+    r"\(([A-Za-z])\)|([A-Z])\)?|\(([A-Za-z])\)\s+.+|([A-Z])[.:)]\s+.+", re.DOTALL
+)
 _CONNECTIVES = frozenset("because since as which with for so and or -".split())
 
 
-def _letter_after(window: str) -> tuple[str, bool] | None:
-    """The letter a stated answer opens with, and whether it was adorned (parens, box, bold).
+def _letters_after(window: str) -> list[str] | None:
+    """The letters a stated answer names, in order (one, or several joined: "(D) and (F)").
 
-    `window` starts right after an answer phrase. Decorations are skipped first: spaces, a
-    colon, `$`, `**`, `\\boxed{`, `\\text{`, and the words "option"/"choice"/"letter".
+    `window` starts right after an answer phrase (or is a whole short reply). Decorations are
+    skipped first: spaces, a colon, `$`, `**`, `\\boxed{`, `\\text{`, and the words
+    "option"/"choice"/"letter".
     """
     i, adorned = 0, False
     for _ in range(12):  # a bounded number of decorations; real text has two or three
@@ -88,37 +108,41 @@ def _letter_after(window: str) -> tuple[str, bool] | None:
         i += 1
     if i >= len(window) or not window[i].isascii() or not window[i].isalpha():
         return None
+    if window.startswith(("N/A", "n/a"), i):
+        return None  # "The answer is (N/A)": not an option
     letter, rest = window[i], window[i + 1 :]
-    joined = _last_joined_letter(rest)
-    if joined is not None:
-        return joined, True  # "(D) and (F)", "(C, D, E, F)", "B or C": the last one stated
+    joined = _joined_letters(rest)
+    if joined:
+        return [letter.upper(), *joined]  # "(D) and (F)", "(C, D, E, F)", "B or C"
     if parenthesised:
-        return (letter.upper(), True) if rest.startswith(")") else None
+        # "(C)", or "(C" where the text was cut off right after the letter
+        return [letter.upper()] if rest.startswith(")") or not rest.strip() else None
     if not letter.isupper():
         return None
     if rest == "" or rest[0] in _ENDING_CHARS:
-        return letter, adorned
+        return [letter]
     if rest[0] not in " \t":
         return None  # part of a word: "Answer: None", "The answer is Ca2+"
     if letter in "AI" and not adorned:
         following = rest.split(None, 1)
         if following and following[0].lower().strip(",.") not in _CONNECTIVES:
             return None
-    return letter, adorned
+    return [letter]
 
 
-def _last_joined_letter(rest: str) -> str | None:
-    """The last letter of a list joined onto a stated letter ("and (F)", ", D, E, F)"), or None."""
-    last, position = None, 0
+def _joined_letters(rest: str) -> list[str]:
+    """The letters of a list joined onto a stated letter ("and (F)", ", D, E, F)"), in order."""
+    letters, position = [], 0
     while (joined := _JOINED_LETTER_RE.match(rest, position)) is not None:
-        last, position = joined.group(1) or joined.group(2), joined.end()
-    return last
+        letters.append(joined.group(1))
+        position = joined.end()
+    return letters
 
 
 def _box_letter(content: str) -> str | None:
     """The letter a box holds: B, (B), \\text{B}, B), or a letter labelling its option's text."""
     inner = strip_wrappers(content)
-    for command in ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{"):
+    for command in _TEXT_WRAPPERS:
         if inner.startswith(command) and inner.endswith("}"):
             inner = inner[len(command) : -1].strip()
     match = _BOX_LETTER_RE.fullmatch(inner)
@@ -127,19 +151,19 @@ def _box_letter(content: str) -> str | None:
     return next(letter for letter in match.groups() if letter).upper()
 
 
-def _stated_letters(text: str) -> list[tuple[int, str]]:
-    """(position, letter) of every stated answer in `text` (see the module docstring)."""
-    stated: list[tuple[int, str]] = []
+def _stated_letters(text: str) -> list[tuple[int, list[str]]]:
+    """(position, letters) of every stated answer in `text` (see the module docstring)."""
+    stated: list[tuple[int, list[str]]] = []
     for marker in _CHOICE_MARKER_RE.finditer(text):
-        found = _letter_after(text[marker.end() : marker.end() + _WINDOW])
-        if found is not None:
-            stated.append((marker.start(), found[0]))
+        letters = _letters_after(text[marker.end() : marker.end() + _WINDOW])
+        if letters is not None:
+            stated.append((marker.start(), letters))
     for position, content in boxed_contents(text):
         letter = _box_letter(content)
         if letter is not None:
-            stated.append((position, letter))
+            stated.append((position, [letter]))
     for bold in _BOLD_LETTER_RE.finditer(text):
-        stated.append((bold.start(), bold.group(1)))
+        stated.append((bold.start(), [bold.group(1)]))
     stated.sort(key=lambda item: item[0])
     return stated
 
@@ -147,12 +171,15 @@ def _stated_letters(text: str) -> list[tuple[int, str]]:
 def extract_choice(text: str, n_choices: int | None = None) -> str | None:
     """The last stated option letter among the first `n_choices` letters, or None."""
     valid = {chr(ord("A") + i) for i in range(n_choices or DEFAULT_N_CHOICES)}
-    stated = [letter for _, letter in _stated_letters(text) if letter in valid]
-    if stated:
-        return stated[-1]
+    for _, letters in reversed(_stated_letters(text)):
+        letters = [letter for letter in letters if letter in valid]
+        if letters:
+            return letters[-1]
     bare = text.strip()
     if len(bare) <= 200 and "\n" not in bare:
-        match = _BARE_LETTER_RE.match(strip_wrappers(bare))
-        if match and match.group(1) in valid:
-            return match.group(1)
+        letters = [
+            letter for letter in _letters_after(strip_wrappers(bare)) or [] if letter in valid
+        ]
+        if letters:
+            return letters[-1]
     return None
