@@ -826,3 +826,47 @@ def test_polynomials_with_many_powers_are_not_power_towers(
 )
 def test_more_notation_variants(pred: str, gold: str, expected: bool) -> None:
     check(pred, gold, expected)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected", "benchmark"),
+    [
+        # one-letter physics variables are not units
+        ("\\frac{1}{3} g", "\\frac{1}{3} m g", False, "olympiadbench"),
+        ("2 g", "2 m g", False, "olympiadbench"),
+        ("\\frac{m_1-m_2}{m_1+m_2}", "\\frac{m_1-m_2}{m_1+m_2} g", False, "olympiadbench"),
+        ("3 \\mu g", "3\\mu m g", False, "olympiadbench"),
+        ("2", "2\\mu B", False, "olympiadbench"),
+        ("\\frac12 m g", "\\frac{mg}{2}", True, "olympiadbench"),
+        ("2mg", "2 m g", True, "olympiadbench"),
+        ("\\frac1{12}mL^2", "\\frac{mL^2}{12}", True, "olympiadbench"),
+        ("\\frac12 K", "\\frac K2", True, "olympiadbench"),
+        ("\\mu mg", "\\mu m g", True, "olympiadbench"),
+        # units after a plain number, or in a text command after anything
+        ("9.8\\,\\mathrm{m\\,s^{-2}}", "9.8", True, "olympiadbench"),
+        ("7.5\\,\\mathrm{km\\,s^{-1}}", "7.5", True, "minerva_math"),
+        ("9.8 m s^{-2}", "9.8", True, "olympiadbench"),
+        ("0.5 \\mu m", "0.5", True, "minerva_math"),
+        ("300K", "300", True, "olympiadbench"),
+        ("250 mL", "250", True, "gsm8k"),
+        ("v_0 t\\ \\text{m}", "v_0 t", True, "olympiadbench"),
+        ("3.83 x 10^35 erg/s", "3.83e35", True, "minerva_math"),
+        ("25^\\circ C", "25", True, "olympiadbench"),
+        ("77 °F", "77", True, "olympiadbench"),
+        # approximations state both sides
+        ("\\ln 2 \\approx 0.693", "0.693", True, "math"),
+        ("\\frac{\\pi}{4} \\approx 0.785", "0.7854", True, "minerva_math"),
+        ("\\sqrt3 \\approx 1.73", "1.74", False, "math"),
+        ("≈ 2.2", "2.2", True, "math"),
+        # names
+        ("\\frac12 v_{\\max}", "\\frac{v_{\\max }}{2}", True, "olympiadbench"),
+        ("\\frac{v_{\\text{max}}}{2}", "\\frac{v_{\\max }}{2}", True, "olympiadbench"),
+        ("\\Delta x = \\frac{mg}{k}", "\\frac{mg}{k}", True, "olympiadbench"),
+        # AIME/AMC ask for combinations such as m + n
+        ("m+n = 204", "204", True, "aime24"),
+        ("m+n = 204", "205", False, "aime24"),
+        ("2x + 5 = 12", "12", False, "math"),
+    ],
+)
+def test_science_answers(pred: str, gold: str, expected: bool, benchmark: str) -> None:
+    check(pred, gold, expected, benchmark=benchmark)

@@ -627,3 +627,32 @@ def test_a_run_on_next_question_after_the_answer_is_cut(continuation):
 def test_a_question_restated_before_any_answer_is_kept():
     text = "Let me restate it.\nQuestion: which is largest?\nSolution: ... The answer is (C)."
     assert extract_answer(text, "multiple_choice", n_choices=10) == "C"
+
+
+def test_math_spans_listed_after_an_answer_phrase_are_one_list():
+    text = "So the final answer is $\\frac12$, $\\frac13$ and $\\frac14$."
+    assert math(text) == "\\frac12, \\frac13, \\frac14"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "expected"),
+    [
+        ("Therefore, the answer is 0.0315 (or 3.15%).", "float", "0.0315"),
+        (
+            "Therefore, the answer is 2.5\\times10^{-3} (approximately).",
+            "float",
+            "2.5\\times10^{-3}",
+        ),
+        ("The answer is option (c).", "option", "(c)"),
+        ("The answer is choice (A).", "option", "(A)"),
+        ("The answer is \\textbf{(d)}.", "option", "(d)"),
+    ],
+)
+def test_theoremqa_remarks_and_option_wording(text, answer_type, expected):
+    assert extract_answer(text, answer_type) == expected
+
+
+def test_an_option_called_correct_is_a_stated_answer():
+    assert extract_answer("Therefore, option D is correct.", "multiple_choice", n_choices=4) == "D"
+    text = "Option A is correct for small angles, but here the answer is (C)."
+    assert extract_answer(text, "multiple_choice", n_choices=4) == "C"

@@ -31,7 +31,9 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   `f(x)`; `2x + z = 1` stays an equation). `x = 2, y = 3` equals the point `(2, 3)`, and a gold
   `(p, q) = (3, 2)`, `t \\in (-1, 6]`, `V_1:V_2 = 3:5` or `\\angle ABC = 45^\\circ` equals its
   value. The same name on both sides compares the values (`D = (0, 1)` = `D = (0, 1.0)`).
-  A chain `x = \\frac{6}{2} = 3` and a computation `15 + 3 = 18` state their last member.
+  A chain `x = \\frac{6}{2} = 3` and a computation `15 + 3 = 18` state their last member;
+  `\\frac{\\pi}{4} \\approx 0.785` states both sides (the exact value and its rounding). On
+  AIME/AMC, `m + n = 204` states 204 (those problems ask for such combinations).
 - Inequalities: each part must be a positive multiple of a gold part with the same strictness;
   a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`),
   and a list of them ("x < -1 or x > 1") the union of their intervals; so do `|x| > 2` and
@@ -131,7 +133,10 @@ def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = ""
             return pred_bool is not None and pred_bool == bool_value(gold)
         if answer_type == "list":
             return _lists_equal(normalize_answer(pred), normalize_answer(gold), rel_tol)
-        return _answers_equal(normalize_answer(pred), normalize_answer(gold), rel_tol)
+        pred = normalize_answer(pred)
+        if benchmark.startswith(("aime", "amc")):
+            pred = _requested_quantity(pred)
+        return _answers_equal(pred, normalize_answer(gold), rel_tol)
     except (RecursionError, MemoryError, OverflowError) as error:
         logger.debug("refused %r vs %r: %s", pred[:80], gold[:80], type(error).__name__)
         return False
@@ -187,6 +192,11 @@ def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
         return False
     if comparison_key(pred) == comparison_key(gold):
         return True
+    approximation = split_top_level(pred, "\\approx")
+    if len(approximation) == 2 and "\\approx" not in gold:
+        # `\frac{\pi}{4} \approx 0.785`, `L \approx 3.8 \times 10^{26}`: the exact value or
+        # its rounding may be what the gold states.
+        return any(_answers_equal(side, gold, rel_tol) for side in approximation)
     pred, gold = _comparable_forms(pred, gold)
     gold_number = parse_number(gold)
     if gold_number is not None:
@@ -223,6 +233,15 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     if pred_named and not has_top_level(gold, _EQUALS) and not _IN.search(gold):
         return pred_named[1], gold
     return pred, gold
+
+
+def _requested_quantity(pred: str) -> str:
+    """AIME/AMC answers are numbers and the problems ask for a combination ("find m + n"), which
+    models state as `m + n = 204`: the number on the right is the answer."""
+    sides = split_top_level(pred, "=")
+    if len(sides) >= 2 and len(split_top_level(pred)) == 1 and parse_number(sides[-1]):
+        return sides[-1]
+    return pred
 
 
 def _states_a_result(text: str) -> bool:

@@ -17,7 +17,8 @@ that yields something wins:
 2. the answer after the LAST answer phrase — "the answer is", "the final answer is" (Minerva's
    "Final Answer: The final answer is $5$. I hope it is correct." gives "5"), "Answer:" lines,
    a "**Final Answer**" heading, GSM8K's "#### 1,080". A `$…$` right after the phrase is taken
-   whole, otherwise the answer runs to the end of the sentence; a span that is prose ("the
+   whole (with the spans listed after it: "$\\frac12$, $\\frac13$" is one list), otherwise
+   the answer runs to the end of the sentence; a span that is prose ("the
    answer is not clear") is skipped in favour of the previous phrase;
 3. the whole text, when it is itself a short answer with no prose ("0.5", "(1,2]", "x=3",
    "\\frac{1}{2}", "30 degrees"; precise rule in `extract_spans.bare_answer`);
@@ -87,9 +88,14 @@ _LEADING_NUMBER_RE = re.compile(
 _UNIT_TAIL_RE = re.compile(
     r"[ \t]*(?:\\(?:text|mathrm|mbox|textnormal|operatorname|,|;|!|\s)|~|[A-Za-zμΩ°Å]{2,})"
     r"|[ \t]+[A-Za-zμΩ°Å]"
+    r"|[ \t]+\("  # a remark: "0.0315 (or 3.15%)", "2.5e-3 (approximately)"
 )
 _BOOL_WORDS = {"true": "True", "yes": "True", "false": "False", "no": "False"}
 _BOOL_START_RE = re.compile(r"(?:\\text\{|\\textbf\{|\\mathrm\{)?[ \t]*([A-Za-z]+)(?![A-Za-z])")
+# "option (c)", "choice (A)", "\\textbf{(d)}": what may stand before a TheoremQA option letter.
+_OPTION_LEAD_RE = re.compile(
+    r"^(?:(?:option|choice)\s+|\\(?:textbf|text|mathrm|mathbf)\s*\{\s*)+", re.IGNORECASE
+)
 _OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
 _LAST_SENTENCE_RE = re.compile(r"[^.!?\n]*[.!?\s]*$")
 _VERDICT_RE = re.compile(r"\b(?:is|are)\s+(true|false)\b", re.IGNORECASE)
@@ -276,7 +282,7 @@ def _extract_option(text: str) -> str | None:
     answer = stated_answer(text)
     if answer is None:
         return None
-    match = _OPTION_RE.match(answer.lstrip("*").strip())
+    match = _OPTION_RE.match(_OPTION_LEAD_RE.sub("", answer.lstrip("*").strip()))
     if match is None:
         return None
     return match.group(1) if match.group(2) else match.group(3).upper()

@@ -6,6 +6,7 @@ Rule: collect every *stated* answer and keep the LAST one whose letter is among 
   "Answer: C", "**Answer:** (B)", "The final answer is $\\boxed{B}$", "The best option is (D)";
 - a box holding a letter, alone or labelling its option's text: `\\boxed{B}`, `\\boxed{(B)}`,
   `\\boxed{\\text{B}}`, `\\boxed{(B) 36}` (a bare lower-case `\\boxed{c}` is a variable);
+- an option called right: "option D is correct", "Choice (B) is the best answer";
 - a bold letter on its own line or called right: `**C**`, `**(C)**.`, "**C** is correct" (not
   the bold labels of an explanation, "* **(A)** Wrong sign", which discuss the options);
 - failing all of those, a text that is itself just the letter: "B", "(B)", "B.", "C) 42 m/s".
@@ -49,6 +50,11 @@ _CHOICE_MARKER_RE = re.compile(
 _BOLD_LETTER_RE = re.compile(
     r"\*\*[ \t]?\(?([A-Z])\)?\.?[ \t]?\*\*"
     r"(?=[ \t.,;:!?)]*(?:\n|$)|[ \t]+(?:is|are)[ \t]+(?:the[ \t]+)?(?:right|correct|best|answer)\b)"
+)
+# "option D is correct", "Choice (B) is the best answer": an option called right.
+_CALLED_RIGHT_RE = re.compile(
+    r"\b(?:option|choice)[ \t]+\(?([A-Z])\)?[ \t]+is[ \t]+(?:the[ \t]+)?(?:correct|right|best)\b",
+    re.IGNORECASE,
 )
 _LEADING_WRAPPERS = (
     "\\boxed{",
@@ -164,6 +170,9 @@ def _stated_letters(text: str) -> list[tuple[int, list[str]]]:
             stated.append((position, [letter]))
     for bold in _BOLD_LETTER_RE.finditer(text):
         stated.append((bold.start(), [bold.group(1)]))
+    for called in _CALLED_RIGHT_RE.finditer(text):
+        if called.group(1).isupper():
+            stated.append((called.start(), [called.group(1)]))
     stated.sort(key=lambda item: item[0])
     return stated
 

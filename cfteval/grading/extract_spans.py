@@ -47,6 +47,9 @@ _ANSWER_MARKER_RE = re.compile(
     re.IGNORECASE,
 )
 _MARKER_LEAD_CHARS = " \t\r\n:*"
+# Another math span listed after the first: ", $…$", " and $…$", ", and \\(…\\)".
+_LISTED_SPAN_RE = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+)?|and[ \t]+)(?=\$|\\\(|\\\[)")
+MAX_LISTED_SPANS = 16
 _FINAL_BEFORE_RE = re.compile(r"\bfinal[ \t*]*$", re.IGNORECASE)
 
 # The end of an undelimited answer after a marker: a line break, or sentence punctuation
@@ -266,14 +269,33 @@ def bare_answer(text: str) -> str | None:
 
 
 def _delimited_math_at(window: str) -> str | None:
-    """If `window` opens with a math delimiter closed in the same paragraph, its content."""
+    """If `window` opens with a math delimiter closed in the same paragraph, its content; math
+    spans listed right after it ("$\\frac12$, $\\frac13$", "$2$ and $5$") join it as one list."""
+    contents: list[str] = []
+    position = 0
+    for _ in range(MAX_LISTED_SPANS):
+        found = _one_delimited_span(window, position)
+        if found is None:
+            break
+        content, end = found
+        contents.append(content)
+        listed = _LISTED_SPAN_RE.match(window, end)
+        if listed is None:
+            break
+        position = listed.end()
+    return ", ".join(contents) if contents else None
+
+
+def _one_delimited_span(window: str, position: int) -> tuple[str, int] | None:
+    """(content, end) of the math span opening at `position`, closed in the same paragraph."""
     for opener, closer in (("$$", "$$"), ("\\(", "\\)"), ("\\[", "\\]"), ("$", "$")):
-        if window.startswith(opener):
-            close = window.find(closer, len(opener))
-            paragraph_end = window.find("\n\n", len(opener))
+        if window.startswith(opener, position):
+            start = position + len(opener)
+            close = window.find(closer, start)
+            paragraph_end = window.find("\n\n", start)
             if close == -1 or (paragraph_end != -1 and paragraph_end < close):
                 return None
-            return window[len(opener) : close]
+            return window[start:close], close + len(closer)
     return None
 
 

@@ -18,7 +18,10 @@ _MATRIX = re.compile(
 )
 _UNION = re.compile(r"\\cup|∪")
 # A name an answer may be assigned to: `x`, `\theta`, `a_1`, `x_{max}`, `f'`, a segment `AB`.
-_VARIABLE = r"(?:[A-Z]{2,3}(?![a-zA-Z])|[a-zA-Z]|\\[a-zA-Z]+)(?:_(?:\{[^{}=]*\}|[a-zA-Z0-9]))?'?"
+_VARIABLE = (
+    r"(?:[A-Z]{2,3}(?![a-zA-Z])|\\Delta\s*[a-zA-Z](?![a-zA-Z])|[a-zA-Z]|\\[a-zA-Z]+)"
+    r"(?:_(?:\{[^{}=]*\}|[a-zA-Z0-9]))?'?"
+)
 # What an answer may name before `=` or `\in`: a variable, `f(x)`, a tuple of variables `(x, y)`,
 # a ratio or quotient of names (`V_1:V_2`, `\frac{NO}{BO}`).
 _NAMED = (

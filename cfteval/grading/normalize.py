@@ -44,6 +44,10 @@ _NUMBER_WORDS = {
     "hundred": "100",
     "one hundred": "100",
 }
+# `25^\circ C`, `25 °C`, `77^{\circ}\mathrm{F}`: degrees Celsius or Fahrenheit, a unit.
+_CELSIUS = re.compile(
+    r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)\s*(?:\\(?:mathrm|text)\s*\{\s*[CF]\s*\}|[CF](?![a-zA-Z]))\s*$"
+)
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|\^\s*\{\s*\}")
@@ -122,6 +126,9 @@ _ALIASES = tuple(
         (r"\\gt(?![a-zA-Z])", ">"),
         (r"\\lt(?![a-zA-Z])", "<"),
         (r"\\varnothing(?![a-zA-Z])", r"\\emptyset "),
+        (r"^\s*(?:\\approx|≈)\s*", ""),  # a leading "≈ 2.2" is a hedge
+        (r"≈", r"\\approx "),
+        (r"_\s*\{\s*\\(max|min)\s*\}", r"_{\1}"),
         (r"\\langle(?![a-zA-Z])", "("),
         (r"\\rangle(?![a-zA-Z])", ")"),
         (r"\\dot\s*\{\s*(\d)\s*\}", r"\\overline{\1}"),
@@ -239,6 +246,7 @@ def normalize_answer(text: str) -> str:
     text = _THOUSANDS_LATEX.sub("", text)
     text = _SPACING_COMMANDS.sub(" ", text).replace("~", " ")
     text = _CURRENCY.sub("", text)
+    text = _CELSIUS.sub("", text)
     text = _trig_degrees_to_radians(text)
     text = _DEGREES.sub("", text)
     text = _TEXT_AND.sub(", ", text)
