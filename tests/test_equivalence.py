@@ -870,3 +870,61 @@ def test_more_notation_variants(pred: str, gold: str, expected: bool) -> None:
 )
 def test_science_answers(pred: str, gold: str, expected: bool, benchmark: str) -> None:
     check(pred, gold, expected, benchmark=benchmark)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected", "benchmark"),
+    [
+        # scale and operator words change the value; they are not units
+        ("10 \\text{ thousand}", "10", False, "gsm8k"),
+        ("10 \\text{ thousand}", "10000", True, "gsm8k"),
+        ("1.5 billion", "1500000000", True, "gsm8k"),
+        ("3 dozen", "36", True, "gsm8k"),
+        ("6 squared", "36", True, "math"),
+        ("5 factorial", "120", True, "math"),
+        ("2 \\text{ thirds}", "2", False, "math"),
+        ("2 \\text{ thirds}", "\\frac23", True, "math"),
+        # clock times are times, not ratios
+        ("9:00 a.m.", "9:00 \\text{ p.m.}", False, "math"),
+        ("21:00", "9:00 p.m.", True, "math"),
+        ("2:15 p.m.", "4:30 \\text{ p.m.}", False, "math"),
+        ("1:05", "6:30", False, "math"),
+        ("4:6", "2:3", True, "math"),
+        # integer-answer benchmarks are exact
+        ("18451.5", "18450", False, "gsm8k"),
+        ("1000.00", "1000", True, "gsm8k"),
+        ("18451.5", "18450", True, "math"),  # 1e-4 relative, as the README's rule says
+        # rounding next to an exact value must agree with it
+        ("\\frac{\\pi}{3} \\approx 0.7854", "\\frac{\\pi}{4}", False, "math"),
+        ("\\frac{\\pi}{3} \\approx 0.7854", "0.7854", False, "math"),
+        ("2\\sqrt{2} \\approx 2.83", "2.83", True, "math"),
+        ("\\frac{2}{3} = 0.67", "\\frac23", True, "math"),
+        ("\\frac{1}{3} = 0.5", "\\frac13", False, "math"),
+        ("2 + 3 = 6", "5", False, "math"),
+        ("2 + 3 = 6", "6", True, "math"),
+        # more spellings
+        ("3A", "A3_{16}", False, "math"),
+        ("A3_{12}", "A3_{16}", False, "math"),
+        ("B", "B_{12}", True, "math"),
+        ("1 1/2", "11/2", False, "math"),
+        ("1 000", "1000", True, "math"),
+        ("1 000", "0", False, "math"),
+        ("–5", "-5", True, "math"),
+        ("\\text{twenty-one}", "21", True, "gsm8k"),
+        ("four hundred", "400", True, "gsm8k"),
+        ("ten apples", "10", True, "gsm8k"),
+        ("\\text{no solution}", "\\emptyset", True, "math"),
+        ("\\textbf{(C)}\\ 27", "27", True, "amc23"),
+        ("\\text{(C) } 27", "27", True, "amc23"),
+        ("\\SI{4.5e-6}{\\metre}", "4.5e-6", True, "minerva_math"),
+        ("5 \\text{ cm}, 12 \\text{ cm}", "5, 12", True, "math"),
+        ("\\pm 1, \\pm 2", "1, -1, 2, -2", True, "math"),
+        ("\\pm 1, 2", "1, -1, 2, -2", False, "math"),
+        ("x > -1 \\text{ and } x < 1", "(-1, 1)", True, "math"),
+        ("x < 1 \\text{ and } x > 2", "(-\\infty, 1) \\cup (2, \\infty)", False, "math"),
+        ("\\sum_{i=1}^{n} i^2", "\\frac{n(n+1)(2n+1)}{6}", True, "math"),
+        ("\\sum_{k=1}^{n} k", "\\frac{n(n+1)(2n+1)}{6}", False, "math"),
+    ],
+)
+def test_adversarial_cases(pred: str, gold: str, expected: bool, benchmark: str) -> None:
+    check(pred, gold, expected, benchmark=benchmark)

@@ -656,3 +656,47 @@ def test_an_option_called_correct_is_a_stated_answer():
     assert extract_answer("Therefore, option D is correct.", "multiple_choice", n_choices=4) == "D"
     text = "Option A is correct for small angles, but here the answer is (C)."
     assert extract_answer(text, "multiple_choice", n_choices=4) == "C"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Suppose the answer is 10. That contradicts the count, so $n = 9$.", "n = 9"),
+        ("The answer would be 12 if order mattered; it does not, so we get 6.", "6"),
+        ("So the answer is 12? Checking again gives 11.", "11"),
+        ("The answer is 10 if repetition is allowed. Without it there are 9.", "9"),
+        ("My first answer: 12 was wrong; the correct total is 15.", "15"),
+        ("The answer should be a whole number, so we round to 8.", "8"),
+        ("If we add them, the answer is 12.", "12"),
+        ("I think the answer is 12.", "12"),
+        ("The answer is probably 10.", "10"),
+    ],
+)
+def test_hypothetical_questioned_or_retracted_answer_phrases_are_not_answers(text, expected):
+    assert math(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is $5$, and $-5$ is rejected.", "5"),
+        ("The answer is $x = 2$ or $x = 3$.", "x = 2, x = 3"),
+        ("So $x = \\boxed{-2}$ or $x = \\boxed{1}$.", "-2, 1"),
+        ("The final answer is $(1,2)$ since $x$ is positive.", "(1,2)"),
+    ],
+)
+def test_listed_spans_and_boxes_after_a_phrase(text, expected):
+    assert math(text) == expected
+
+
+@pytest.mark.parametrize(
+    "run_on",
+    [
+        "<|user|>\nWhat is 3+4?<|assistant|>\n7",
+        "\n\n### Instruction:\nWhat is 3+4?\n\n### Response:\n7",
+        " [INST] What is 3+4? [/INST] 7",
+        "\n\nProblem:\nWhat is 3+4?\nSolution: 7",
+    ],
+)
+def test_more_run_on_turns_are_cut(run_on):
+    assert math("She makes 9 * 2 = 18 dollars." + run_on) == "18"

@@ -8,10 +8,13 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   Fractions, microseconds); sympy only for what is left.
 - Numbers: exact values (integers, fractions, mixed numbers: `3\\frac12` = 7/2) must be equal;
   when either side is written as a decimal the relative tolerance applies: 1e-4 for maths,
-  4% (TheoremQA's official rule) for the theoremqa benchmark. Never an absolute rounding, so
+  4% (TheoremQA's official rule) for the theoremqa benchmark, none for GSM8K and AIME (integer
+  answers: `18451.5` ≠ 18450, `1000.00` = 1000). Never an absolute rounding, so
   `4.7e-34` ≠ `4.7e-35` and `1/2004!` ≠ `1/2006!`. `3.83e35`, `3.83\\times10^{35}` are numbers.
   Plain-text mixed numbers (`4 4/9` = 40/9) and `6.02 x 10^23` are numbers too; so is a
-  number word ("four").
+  number word ("four", "twenty-one", "four hundred"). Scale and operator words are values,
+  not units: "10 thousand" = 10000, "3 dozen" = 36, "6 squared" = 36, "2 thirds" = 2/3.
+  Clock times are times, not ratios: `9:00 a.m.` ≠ `9:00 p.m.` = `21:00`, `2:15` ≠ `4:30`.
 - Percent: `X%` equals `X` or `X/100` only when a `%` (or the word "percent") is written on one
   side; `25` ≠ `0.25`.
 - Thousands separators (`1,000`, `1{,}000`, `1\\,000`, `16,\\!386.20`), currency, degree
@@ -32,7 +35,9 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   `(p, q) = (3, 2)`, `t \\in (-1, 6]`, `V_1:V_2 = 3:5` or `\\angle ABC = 45^\\circ` equals its
   value. The same name on both sides compares the values (`D = (0, 1)` = `D = (0, 1.0)`).
   A chain `x = \\frac{6}{2} = 3` and a computation `15 + 3 = 18` state their last member;
-  `\\frac{\\pi}{4} \\approx 0.785` states both sides (the exact value and its rounding). On
+  `\\frac{\\pi}{4} \\approx 0.785` and `\\frac23 = 0.67` state both sides, which must agree
+  within 2% (`\\frac{\\pi}{3} \\approx 0.7854` is neither π/4 nor 0.7854); "x > -1 and x < 1" is
+  an intersection. On
   AIME/AMC, `m + n = 204` states 204 (those problems ask for such combinations).
 - Inequalities: each part must be a positive multiple of a gold part with the same strictness;
   a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`),
@@ -91,6 +96,7 @@ logger = logging.getLogger(__name__)
 MATH_REL_TOL = 1e-4
 THEOREMQA_REL_TOL = 0.04
 MAX_LIST_ITEMS = 64
+ROUNDING_REL_TOL = 0.02  # how far a written rounding ("≈ 0.67") may be from the exact value
 
 _EQUALS = re.compile(r"=")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
@@ -98,7 +104,9 @@ _LETTERS = re.compile(r"[a-zA-Z]")
 _IN = re.compile(r"\\in(?![a-zA-Z])")
 _LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
-_BASE_NUMBER = re.compile(r"^(-?[0-9.][0-9A-Za-z.]*)_\{?\(?(\d+)\)?\}?$")
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?: ([ap])m)?$")  # a clock time or a bare hour
+_CLOCK = re.compile(r"^\d{1,2}(?::\d{2}(?: [ap]m)?| [ap]m)$")  # certainly a clock time
+_BASE_NUMBER = re.compile(r"^(-?[0-9A-Z.][0-9A-Za-z.]*)_\{?\(?(\d+)\)?\}?$")
 _PLUS_MINUS = re.compile(r"\\pm|\\mp|±")
 _TRUE_WORDS = frozenset({"true", "yes", "correct", "t", "right"})
 _FALSE_WORDS = frozenset({"false", "no", "incorrect", "f", "wrong"})
@@ -124,6 +132,8 @@ def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = ""
     if benchmark.startswith("theoremqa") and answer_type == "math":
         answer_type = infer_theoremqa_type(gold)
     rel_tol = THEOREMQA_REL_TOL if benchmark.startswith("theoremqa") else MATH_REL_TOL
+    if benchmark.startswith(("gsm8k", "aime")):
+        rel_tol = 0.0  # integer answers: 18451.5 is not 18450, however close
     try:
         if answer_type in ("multiple_choice", "option"):
             pred_letter, gold_letter = choice_letter(pred), choice_letter(gold)
@@ -194,9 +204,16 @@ def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
         return True
     approximation = split_top_level(pred, "\\approx")
     if len(approximation) == 2 and "\\approx" not in gold:
-        # `\frac{\pi}{4} \approx 0.785`, `L \approx 3.8 \times 10^{26}`: the exact value or
-        # its rounding may be what the gold states.
-        return any(_answers_equal(side, gold, rel_tol) for side in approximation)
+        # `\ln 2 \approx 0.693`, `L \approx 3.8 \times 10^{26}`
+        return _exact_or_rounded(*approximation, gold, rel_tol)
+    if _states_a_result(pred) and not has_top_level(gold, _EQUALS):
+        # `15 + 3 = 18` states 18 (and `2 + 3 = 6` states 6); `\frac{2}{3} = 0.67` states 2/3,
+        # rounded.
+        members = split_top_level(pred, "=")
+        result = parse_number(members[-1])
+        if result is not None and not result.exact:
+            return _exact_or_rounded(members[0], members[-1], gold, rel_tol)
+        return _answers_equal(members[-1], gold, rel_tol)
     pred, gold = _comparable_forms(pred, gold)
     gold_number = parse_number(gold)
     if gold_number is not None:
@@ -217,9 +234,7 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     - Gold a value vs `x = 3`: compare with the predicted value.
     Two equations with different names, or a nameless one (`2x - y = 1`), stay as written.
     """
-    if (_states_a_result(pred) and not has_top_level(gold, _EQUALS)) or (
-        _is_chain(pred) and not _is_chain(gold)
-    ):
+    if _is_chain(pred) and not _is_chain(gold):
         pred = split_top_level(pred, "=")[-1]
     pred_named, gold_named = split_variable_prefix(pred), split_variable_prefix(gold)
     if pred_named and gold_named:
@@ -244,6 +259,24 @@ def _requested_quantity(pred: str) -> str:
     return pred
 
 
+def _exact_or_rounded(exact: str, rounded: str, gold: str, rel_tol: float) -> bool:
+    """`A ≈ B`, or `A = B` with B a decimal: when A names a quantity (`L ≈ 3.8e26`), B is the
+    answer; otherwise A and B must agree (B a rounding of A, within 2%) and either may match
+    the gold. So `\\ln 2 ≈ 0.693` is 0.693 and ln 2, but `\\frac{\\pi}{3} ≈ 0.7854` is neither."""
+    from cfteval.grading import symbolic
+
+    if _LETTERS.search(_LATEX_COMMAND.sub("", exact)):
+        return _answers_equal(rounded, gold, rel_tol)  # a name on the left, not a value
+    if not (_answers_equal(exact, gold, rel_tol) or _answers_equal(rounded, gold, rel_tol)):
+        return False
+    exact_value, rounded_value = symbolic.to_sympy(exact), symbolic.to_sympy(rounded)
+    return (
+        exact_value is not None
+        and rounded_value is not None
+        and symbolic.expressions_equal(exact_value, rounded_value, ROUNDING_REL_TOL)
+    )
+
+
 def _states_a_result(text: str) -> bool:
     """`15 + 3 = 18`, `\\frac{12}{4} = 3`: a computation (no variables) ending in its result."""
     sides = split_top_level(text, "=")
@@ -258,7 +291,14 @@ def _is_chain(text: str) -> bool:
 
 
 def _expand_plus_minus(shape: Shape) -> Shape:
-    """`a \\pm b` → the list [a - b, a + b]."""
+    """`a \\pm b` → the list [a - b, a + b]; in a list, each `\\pm` item gives two items."""
+    if shape.kind in ("list", "set"):
+        children: list[Shape] = []
+        for child in shape.children:
+            expanded = _expand_plus_minus(child)
+            is_pm = child.kind == "atom" and expanded.kind == "list"
+            children.extend(expanded.children if is_pm else [child])
+        return Shape(shape.kind, shape.text, children)
     if (
         shape.kind != "atom"
         or not _PLUS_MINUS.search(shape.text)
@@ -354,8 +394,15 @@ def _relation_pieces(shape: Shape) -> list | None:
 
     pieces = []
     for part in shape.children if shape.kind == "list" else [shape]:
-        relation = symbolic.to_sympy(part.text)
-        intervals = symbolic.relation_intervals(relation) if relation is not None else None
+        intervals = None
+        for conjunct in split_top_level(part.text, "\\land"):  # "x > -1 and x < 1"
+            relation = symbolic.to_sympy(conjunct)
+            solved = symbolic.relation_intervals(relation) if relation is not None else None
+            if solved is None:
+                return None
+            intervals = (
+                solved if intervals is None else symbolic.intervals_intersection(intervals, solved)
+            )
         if intervals is None:
             return None
         pieces.extend(intervals)
@@ -403,6 +450,8 @@ def _atoms_equal(pred: str, gold: str, rel_tol: float) -> bool:
     """Two single answers (no top-level list structure)."""
     if comparison_key(pred) == comparison_key(gold):
         return True
+    if _CLOCK.match(pred) or _CLOCK.match(gold):
+        return _times_equal(pred, gold)
     gold_has_equation, pred_has_equation = (
         has_top_level(gold, _EQUALS),
         has_top_level(pred, _EQUALS),
@@ -426,6 +475,23 @@ def _atoms_equal(pred: str, gold: str, rel_tol: float) -> bool:
     if (gold_base := _BASE_NUMBER.match(gold)) or _BASE_NUMBER.match(pred):
         return _base_numbers_equal(pred, gold, gold_base)
     return _symbolic_equal(pred, gold, pred_has_equation, gold_has_equation, rel_tol)
+
+
+def _times_equal(pred: str, gold: str) -> bool:
+    """Clock times (`9:00 pm`, `21:00`, `4:30`): the same minute of a 12-hour clock, and the same
+    half of the day where both say which. A bare hour `9` is 9:00."""
+    pred_time, gold_time = _TIME.match(pred), _TIME.match(gold)
+    if pred_time is None or gold_time is None:
+        return False
+    (pred_hour, pred_minute, pred_half), (gold_hour, gold_minute, gold_half) = (
+        (int(match.group(1)), int(match.group(2) or 0), match.group(3))
+        for match in (pred_time, gold_time)
+    )
+    if pred_minute != gold_minute or pred_minute > 59:
+        return False
+    if pred_half and gold_half:
+        return pred_half == gold_half and pred_hour % 12 == gold_hour % 12
+    return pred_hour % 12 == gold_hour % 12
 
 
 def _base_numbers_equal(pred: str, gold: str, gold_base: re.Match[str] | None) -> bool:

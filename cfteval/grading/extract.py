@@ -29,6 +29,11 @@ that yields something wins:
    that number sits inside the last `$…$` span and the span is an inequality or a bracketed
    group, the whole span (`$x > 5$ is the solution` → "x > 5", not "5").
 
+An answer phrase is skipped when it is no statement: a supposition ("Suppose the answer is
+10", "if the answer is 4"), a question ("the answer is 12? Wait"), a condition ("the answer
+is 10 if repetition is allowed"), a retraction ("12 was wrong") or a description ("should be
+a whole number"). A generation cut off inside its last `\\boxed{` states no answer at all.
+
 Deviation from the reference protocol (boxed, else after the last "the answer is", else after
 "final answer is", else the last number): in rule 2 all answer phrases compete by position and
 the last one wins, as for multiple choice; the protocol's order differs only when a text has
@@ -103,13 +108,15 @@ _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 # Tokens that end the model's turn; what a raw generation shows after one (the next turn of a
 # chat template: "<|im_start|>user ...") is not the model's answer.
 _END_OF_TURN_RE = re.compile(
-    r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end|eot)\|>|</s>|<end_of_turn>"
-    r"|<｜end▁of▁sentence｜>"
+    r"<\|(?:im_end|im_start|endoftext|eot_id|end_of_text|end|eot|user|assistant|system)\|>"
+    r"|</s>|<end_of_turn>|<｜end▁of▁sentence｜>|<\|END_OF_TURN_TOKEN\|>|\[INST\]"
+    # a run-on next prompt after a blank line: "\n\nQuestion:", "\n\nProblem 2:", "### Instruction:"
+    r"|\n[ \t]*\n[ \t#*]*(?:Question|Q|Problem|Human|User|Instruction)(?:[ \t]+\d+)?[ \t*]*:"
 )
-# A run-on next question or turn ("\n\nQuestion: ...", "## Question 2:", ". Question: ..."), cut
-# only once an answer was stated before it: a model may also restate the question first.
+# A run-on next question without a blank line ("\nQuestion 2:", ". Question: ..."), cut only once
+# an answer was stated before it: a model may also restate the question first.
 _RUN_ON_QUESTION_RE = re.compile(
-    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:Question|Q|Human|User)(?:[ \t]+\d+)?[ \t*]*:"
+    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:Question|Human|User)(?:[ \t]+\d+)?[ \t*]*:"
 )
 _ANSWER_STATED_RE = re.compile(r"answer|\\boxed|####", re.IGNORECASE)
 _EQUALS_RE = re.compile("=")

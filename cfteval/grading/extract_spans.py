@@ -30,7 +30,7 @@ _BOX_GAP_MAX_CHARS = 60
 _MAX_JOINED_BOXES = 64  # as many items as an answer list may have (equivalence.MAX_LIST_ITEMS)
 _LIST_SEPARATOR_RE = re.compile(r"[,;&]|\\q?quad|\band\b|\bor\b")
 _BOX_SEPARATOR_RE = re.compile(
-    r"(?:[ \t\n$,;&]|\\(?:quad|qquad|[,;: ]|\\|\(|\)|\[|\])"
+    r"(?:[ \t\n$,;&]|[A-Za-z][ \t]*=|\\(?:quad|qquad|[,;: ]|\\|\(|\)|\[|\])"
     r"|\\text\{[ \t]*(?:and|or|,)?[ \t]*\}|\band\b|\bor\b)*"
 )
 # `\boxed 5`: LaTeX takes the next token as the argument when there are no braces.
@@ -48,9 +48,23 @@ _ANSWER_MARKER_RE = re.compile(
 )
 _MARKER_LEAD_CHARS = " \t\r\n:*"
 # Another math span listed after the first: ", $…$", " and $…$", ", and \\(…\\)".
-_LISTED_SPAN_RE = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+)?|and[ \t]+)(?=\$|\\\(|\\\[)")
+_LISTED_SPAN_RE = re.compile(
+    r"[ \t]*(?:,[ \t]*(?:(?:and|or)[ \t]+)?|(?:and|or)[ \t]+)(?=\$|\\\(|\\\[)"
+)
+# What may follow a listed span for it to belong to the answer ("$5$, and $-5$ is rejected" no).
+_LIST_CONTINUES_RE = re.compile(r"[ \t]*(?:[.;!]|,|\n|$|(?:and|or)\b)")
 MAX_LISTED_SPANS = 16
 _FINAL_BEFORE_RE = re.compile(r"\bfinal[ \t*]*$", re.IGNORECASE)
+# An answer phrase that is not a statement: a supposition, someone else's claim, a rejection.
+_HYPOTHETICAL_BEFORE_RE = re.compile(
+    r"\b(?:(?:suppose|supposing|assume|assuming|thought|claim|claims"
+    r"|claimed)\b[^.!?\n,;:]{0,24}|if[ \t]+(?:the[ \t]+)?(?:final[ \t]+)?)$",
+    re.IGNORECASE,
+)
+# A span that questions itself ("12?", "10, right?") or holds only under a condition.
+_CONDITIONAL_TAIL_RE = re.compile(
+    r"^[^.!?\n]*?\s(?:if|when|unless|only|provided|assuming|depending)\b", re.IGNORECASE
+)
 
 # The end of an undelimited answer after a marker: a line break, or sentence punctuation
 # followed by whitespace or the end (so the decimal point in "3.5" is not an end).
@@ -62,9 +76,13 @@ _PROSE_TAIL_RE = re.compile(
 
 # "approximately 0.693", "\\approx 2.2": the hedge is not part of the answer.
 _HEDGE_RE = re.compile(
-    r"^(?:(?:approximately|approx\.?|about|around|roughly|nearly|almost)\s+|(?:\\approx|≈|\\sim)\s*)",
+    r"^(?:(?:approximately|approx\.?|about|around|roughly|nearly|almost|probably|likely)\s+"
+    r"|(?:\\approx|≈|\\sim)\s*)",
     re.IGNORECASE,
 )
+_RETRACTED_RE = re.compile(r"\b(?:was|is)\s+(?:wrong|incorrect|a mistake)\b", re.IGNORECASE)
+_MORE_MATH_IN_SENTENCE_RE = re.compile(r"[$)\]]*[ \t]+[A-Za-z]+,?[ \t]+and[ \t]+\$")
+_ARTICLE_START_RE = re.compile(r"(?:a|an)\s+[A-Za-z]{2,}", re.IGNORECASE)
 _MATH_DELIM_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _MATH_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 
@@ -74,7 +92,8 @@ _PROSE_WORDS = frozenset(
     """the is are was were be been so then therefore thus hence we it its this that these
     those answer because since not of to for with from get find have has our us you
     your can will would should must let which where when there here what how why solution
-    problem step final given""".split()
+    problem step final given he she they them his her their makes made gives gave wrong
+    incorrect""".split()
 )
 # Function names a bare maths answer may contain without being prose.
 _MATH_WORDS = frozenset(
@@ -278,6 +297,8 @@ def _delimited_math_at(window: str) -> str | None:
         if found is None:
             break
         content, end = found
+        if contents and not _LIST_CONTINUES_RE.match(window, end):
+            break  # the span starts a new clause: "$-5$ is rejected"
         contents.append(content)
         listed = _LISTED_SPAN_RE.match(window, end)
         if listed is None:
@@ -333,12 +354,25 @@ def span_after_marker(text: str, position: int) -> str | None:
     window = _HEDGE_RE.sub("", window[start:], count=1)
     delimited = _delimited_math_at(window)
     if delimited is not None and not reads_as_prose(delimited):
+        after = window[window.find(delimited) + len(delimited) :]
+        if _MORE_MATH_IN_SENTENCE_RE.match(after):
+            return None  # "$3$ hours and $20$ minutes": the span is part of a longer answer
+        if (
+            _CONDITIONAL_TAIL_RE.match(after.split("\n", 1)[0][:80])
+            or after.lstrip("$)] ")[:1] == "?"
+        ):
+            return None
         answer = strip_wrappers(delimited)
         return answer or None
     end = _SPAN_END_RE.search(window)
-    answer = strip_wrappers(window[: end.start()] if end else window)
-    if not answer:
-        return None
+    if end is not None and window[end.start()] == "?":
+        return None  # "So the answer is 12? Wait, ..."
+    sentence = window[: end.start()] if end else window
+    if _CONDITIONAL_TAIL_RE.match(sentence) or _RETRACTED_RE.search(sentence):
+        return None  # "The answer is 10 if repetition is allowed.", "12 was wrong"
+    answer = strip_wrappers(sentence)
+    if not answer or _ARTICLE_START_RE.match(answer):
+        return None  # "The answer should be a whole number"
     return _trim_prose_tail(answer)
 
 
@@ -348,6 +382,8 @@ def marker_spans(text: str) -> list[tuple[int, str, bool]]:
     markers = list(_ANSWER_MARKER_RE.finditer(text))[-MAX_MARKERS:]
     spans = []
     for marker in markers:
+        if _HYPOTHETICAL_BEFORE_RE.search(text, max(0, marker.start() - 40), marker.start()):
+            continue  # "Suppose the answer is 10", "Many students think the answer is 10"
         answer = span_after_marker(text, marker.end())
         if answer is not None:
             before = text[max(0, marker.start() - 12) : marker.start()]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from cfteval.grading.normalize import drop_plain_thousands
+from cfteval.grading.units import strip_unit_tail
 
 _MATRIX = re.compile(
     r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL
@@ -181,7 +182,8 @@ def parse_shape(text: str) -> Shape:
             )
     items = split_items(text)
     if len(items) >= 2:
-        return Shape("list", text, [parse_shape(item) for item in items])
+        # each item may carry its own unit: "5 \\text{ cm}, 12 \\text{ cm}"
+        return Shape("list", text, [parse_shape(strip_unit_tail(item)) for item in items])
     if len(items) == 1 and items[0] != text:
         return parse_shape(items[0])
     return Shape("atom", text)

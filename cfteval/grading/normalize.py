@@ -48,6 +48,17 @@ _NUMBER_WORDS = {
 _CELSIUS = re.compile(
     r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)\s*(?:\\(?:mathrm|text)\s*\{\s*[CF]\s*\}|[CF](?![a-zA-Z]))\s*$"
 )
+_RELATION_SIGN = re.compile(r"[<>]|\\[lg]eq?(?![a-zA-Z])")
+_RELATION_AND = re.compile(
+    r"\s*(?:\\(?:text|textnormal|mbox|mathrm)\{\s*and\s*\}|\s\band\b\s|\\wedge|\\land)\s*"
+)
+# siunitx: `\SI{4.5e-6}{\metre}`, `\num{4.5e-6}` → the number.
+_SIUNITX = re.compile(r"\\(?:SI|qty)\s*\{([^{}]*)\}\s*\{[^{}]*\}|\\num\s*\{([^{}]*)\}")
+_NUMBER_WORD = "|".join(sorted((w for w in _NUMBER_WORDS if " " not in w), key=len, reverse=True))
+_NUMBER_WORD_RUN = re.compile(
+    rf"(?:{_NUMBER_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_NUMBER_WORD}|thousand))*(?![a-zA-Z])",
+    re.IGNORECASE,
+)
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|\^\s*\{\s*\}")
@@ -105,13 +116,46 @@ _UNICODE_ROOT = re.compile(r"√\s*(\{[^{}]*\}|\([^()]*\)|[\w.]+|\\[a-zA-Z]+)")
 _PLAIN_PI = re.compile(r"(?<![\\a-zA-Z])pi(?![a-zA-Z])")
 _DOUBLE_SIGN = re.compile(r"\+\s*-")
 _WHITESPACE = re.compile(r"\s+")
-_TIME_SUFFIX = re.compile(
-    r"(?<=\d)\s*(?:\\text\{\s*)?(?:[ap]\.\s?m\.?|[AP]\.?\s?M\.?)(?:\s*\})?\s*$"
+_DIGIT_SPACE = re.compile(r"(?<=\d)\s+(?=\d)")
+# A clock time with a.m./p.m. ("9:00 \\text{ p.m.}", "9 PM") → "9:00 pm", kept for equivalence.
+_CLOCK_TIME = re.compile(
+    r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(?:\\text\s*\{\s*)?([apAP])\.?\s?[mM]\.?(?:\s*\})?(?![a-zA-Z])"
 )
+# Scale and operator words that change the value: "10 thousand", "3 dozen", "6 squared".
+_SCALE_WORD = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:\\text\s*\{\s*)?(thousand|million|billion|trillion|dozen|hundred"
+    r"|squared|cubed|factorial|halves|thirds|quarters|fourths|fifths|sixths|eighths|tenths)\s*\}?"
+    r"(?![a-zA-Z])",
+    re.IGNORECASE,
+)
+_SCALE_REPLACEMENTS = {
+    "thousand": r"\1 \\times 10^{3}",
+    "million": r"\1 \\times 10^{6}",
+    "billion": r"\1 \\times 10^{9}",
+    "trillion": r"\1 \\times 10^{12}",
+    "hundred": r"\1 \\times 10^{2}",
+    "dozen": r"\1 \\cdot 12",
+    "squared": r"\1^{2}",
+    "cubed": r"\1^{3}",
+    "factorial": r"\1!",
+    "halves": r"\\frac{\1}{2}",
+    "thirds": r"\\frac{\1}{3}",
+    "quarters": r"\\frac{\1}{4}",
+    "fourths": r"\\frac{\1}{4}",
+    "fifths": r"\\frac{\1}{5}",
+    "sixths": r"\\frac{\1}{6}",
+    "eighths": r"\\frac{\1}{8}",
+    "tenths": r"\\frac{\1}{10}",
+}
+# A number written with thin spaces between digit groups ("1 000 000", SI style).
+_SPACED_THOUSANDS = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
+# An AMC option label before the value: "\\textbf{(C)}\\ 27", "(B) 36".
+_OPTION_LABEL = re.compile(r"^(?:\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(([A-E])\)(?=\s))\s*(?=[-\d\\])")
 _PAREN_ARGUMENT = re.compile(r"(\^|\\sqrt)\s*\(")
 # "25 percent", "25\\text{ percent}", "25 pct": a percent sign spelled out.
 _PERCENT_WORD = re.compile(
-    r"(?<=[\d}])\s*(?:\\(?:text|mathrm)\s*\{\s*)?(?:percent|per\s?cent|pct)\b\.?(?:\s*\})?"
+    r"(?<=[\d}])\s*(?:\\(?:text|mathrm)\s*\{\s*(?:percent|per\s?cent|pct)\.?\s*\}"
+    r"|(?:percent|per\s?cent|pct)\b\.?)"
 )
 _ELLIPSIS = re.compile(r"\\(?:dots|ldots|cdots|dotsc|dotsb)(?![a-zA-Z])|\.\.\.|…")
 # Spellings of the same symbol: (regex, replacement) applied in order.
@@ -133,6 +177,7 @@ _ALIASES = tuple(
         (r"\\rangle(?![a-zA-Z])", ")"),
         (r"\\dot\s*\{\s*(\d)\s*\}", r"\\overline{\1}"),
         (r"(?i)\ball\s+real(?:\s+numbers|s)\b", r"(-\\infty,\\infty)"),
+        (r"(?i)^\s*(?:there\s+(?:is|are)\s+)?no\s+(?:real\s+)?solutions?\s*$", r"\\emptyset"),
         (r"\\varepsilon(?![a-zA-Z])", r"\\epsilon"),
         (r"\\vartheta(?![a-zA-Z])", r"\\theta"),
         (r"\\varphi(?![a-zA-Z])", r"\\phi"),
@@ -210,6 +255,24 @@ def _replace_plain_functions(text: str) -> str:
     return text
 
 
+def _number_words_to_digits(text: str) -> str:
+    """An answer spelled in words ("four", "twenty-one", "four hundred", "ten apples") → digits."""
+    words = _NUMBER_WORD_RUN.match(text)
+    if words is None:
+        return text
+    total = current = 0
+    for word in re.split(r"[\s-]+", words.group().lower()):
+        if word == "and":
+            continue
+        if word == "hundred":
+            current = max(current, 1) * 100
+        elif word == "thousand":
+            total, current = total + max(current, 1) * 1000, 0
+        else:
+            current += int(_NUMBER_WORDS[word])
+    return str(total + current) + text[words.end() :]
+
+
 def _unicode_to_latex(text: str) -> str:
     """`x²` → `x^{2}`, `3√2` → `3\\sqrt{2}`, `½` → `\\frac{1}{2}`, `π` → `\\pi`."""
     if text.isascii():
@@ -238,7 +301,13 @@ def normalize_answer(text: str) -> str:
     text = _PERCENT_WORD.sub("%", text)
     # One spelling of an ellipsis, a command, so that trimming a full stop cannot eat it.
     text = _ELLIPSIS.sub(r"\\ldots ", text)
-    text = _unicode_to_latex(text)
+    text = _unicode_to_latex(text).replace("–", "-")
+    text = _SIUNITX.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _CLOCK_TIME.sub(
+        lambda m: f"{m.group(1)}:{m.group(2) or '00'} {m.group(3).lower()}m", text
+    )
+    text = _SCALE_WORD.sub(lambda m: m.expand(_SCALE_REPLACEMENTS[m.group(2).lower()]), text)
+    text = _OPTION_LABEL.sub("", text)
     # `\left.` / `\right.` are invisible delimiters; the others keep their bracket.
     text = _LEFT_RIGHT.sub(lambda m: "" if m.group(1) in (None, ".") else m.group(1), text)
     text = _FRAC_VARIANTS.sub(r"\\frac", text)
@@ -249,6 +318,8 @@ def normalize_answer(text: str) -> str:
     text = _CELSIUS.sub("", text)
     text = _trig_degrees_to_radians(text)
     text = _DEGREES.sub("", text)
+    if _RELATION_SIGN.search(text):  # "x > -1 and x < 1" is an intersection, not a list
+        text = _RELATION_AND.sub(r" \\land ", text)
     text = _TEXT_AND.sub(", ", text)
     text = _MODULUS.sub("", _ORDINAL.sub("", text.strip().rstrip(".").strip()))
     text = strip_unit_tail(text)
@@ -261,13 +332,14 @@ def normalize_answer(text: str) -> str:
     text = _replace_plain_functions(text)
     text = _PLAIN_PI.sub(r"\\pi", text)
     text = _brace_paren_arguments(text.replace("**", "^"))
+    text = _OPTION_LABEL.sub("", text)
     for pattern, replacement in _ALIASES:
         text = pattern.sub(replacement, text)
-    text = _TIME_SUFFIX.sub("", text)
     text = _DOUBLE_SIGN.sub("-", text)
     text = _WHITESPACE.sub(" ", text).strip().rstrip(".").strip()
-    text = strip_unit_tail(text)
-    text = _NUMBER_WORDS.get(text.lower(), text)
+    text = strip_unit_tail(_number_words_to_digits(text))
+    if _SPACED_THOUSANDS.match(text):
+        text = text.replace(" ", "")
     return drop_plain_thousands(strip_outer_braces(text))
 
 
@@ -330,5 +402,6 @@ def _brace_paren_arguments(text: str) -> str:
 
 
 def comparison_key(text: str) -> str:
-    """A whitespace-free key: two answers with the same key are the same answer."""
-    return _WHITESPACE.sub("", text)
+    """A whitespace-free key: two answers with the same key are the same answer. A space
+    between two digits stays: `1 1/2` (a mixed number) is not `11/2`."""
+    return _WHITESPACE.sub("", _DIGIT_SPACE.sub("_", text))

@@ -73,8 +73,17 @@ def to_sympy(text: str) -> Any | None:
         return None
     if not isinstance(expr, sympy.Basic) or not is_tame_expression(expr):
         return None
-    # In answers `i` is the imaginary unit and a lone `e` (e.g. `\mathrm{e}`) is Euler's number.
-    replacements = {sympy.Symbol("i"): sympy.I, sympy.Symbol("e"): sympy.E}
+    # A sum or product in closed form (`\sum_{k=1}^{n} k^2`): sampling needs no summation index.
+    if expr.has(sympy.Sum, sympy.Product):
+        try:
+            expr = expr.doit()
+        except Exception:  # no closed form: compare as written
+            return None
+    # In answers `i` is the imaginary unit and a lone `e` (e.g. `\mathrm{e}`) is Euler's number,
+    # unless `i` is bound as a summation index.
+    replacements = {sympy.Symbol("e"): sympy.E}
+    if sympy.Symbol("i") in expr.free_symbols:
+        replacements[sympy.Symbol("i")] = sympy.I
     # `f(n)` of an unknown f cannot be evaluated: treat each such call as one more variable.
     replacements.update({call: sympy.Symbol(str(call)) for call in expr.atoms(AppliedUndef)})
     return expr.xreplace(replacements)
@@ -336,6 +345,22 @@ def relation_intervals(relation: Any) -> list[Interval] | None:
         return None
     return [
         (piece.start, piece.end, bool(piece.left_open), bool(piece.right_open)) for piece in pieces
+    ]
+
+
+def intervals_intersection(first: list[Interval], second: list[Interval]) -> list[Interval]:
+    """The intervals both lists cover (`x > -1` and `x < 1` → (-1, 1))."""
+    import sympy
+
+    def as_set(pieces: list[Interval]) -> Any:
+        return sympy.Union(*(sympy.Interval(a, b, left, right) for a, b, left, right in pieces))
+
+    common = as_set(first).intersect(as_set(second))
+    parts = common.args if isinstance(common, sympy.Union) else (common,)
+    return [
+        (part.start, part.end, bool(part.left_open), bool(part.right_open))
+        for part in parts
+        if isinstance(part, sympy.Interval)
     ]
 
 
