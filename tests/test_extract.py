@@ -700,3 +700,20 @@ def test_listed_spans_and_boxes_after_a_phrase(text, expected):
 )
 def test_more_run_on_turns_are_cut(run_on):
     assert math("She makes 9 * 2 = 18 dollars." + run_on) == "18"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is $E = 0.9$ J.", None),  # a variable, not option E
+        ("The answer is $F = 3.0 \\times 10^3$ N, so option (D) is correct.", "D"),
+        ("The answer is E。", "E"),
+        ("The answer is A — 130/80 mm Hg.", "A"),
+        ("The answer is I Peace of Westphalia.", "I"),
+        ("The answer is I and II only.", "I"),
+        ("The answer is I think (G).", None),
+        ("The answer is A farmer's choice.", None),
+    ],
+)
+def test_choice_letters_next_to_equations_dashes_and_option_text(text, expected):
+    assert extract_answer(text, "multiple_choice", n_choices=10) == expected

@@ -73,7 +73,8 @@ _LEADING_WRAPPERS = (
 )
 _TEXT_WRAPPERS = tuple(w for w in _LEADING_WRAPPERS if w.startswith("\\") and w.endswith("{"))
 _LEADING_WORDS_RE = re.compile(r"(?:option|choice|letter)\b[ \t]*", re.IGNORECASE)
-_ENDING_CHARS = frozenset(").,:;!?*}$]\n\r")
+_ENDING_CHARS = frozenset(").,:;!?*}$]\n\r。")
+_EQUATION_AFTER_RE = re.compile(r"[ \t]*(?:=|\\approx|<|>|\\le|\\ge)")
 # Another letter joined on ("(D) and (F)", "B or C", "(C, D, E, F)", "(A), (B), and (C)"):
 # several stated answers. The joined letter must end there ("B or C.", "(F)", "(E),"): in
 # "(C) and (E) is wrong" or "(H), (G) being the opposite" a new clause starts instead.
@@ -86,7 +87,7 @@ _JOINED_LETTER_RE = re.compile(
 _BOX_LETTER_RE = re.compile(
     r"\(([A-Za-z])\)|([A-Z])\)?|\(([A-Za-z])\)\s+.+|([A-Z])[.:)]\s+.+", re.DOTALL
 )
-_CONNECTIVES = frozenset("because since as which with for so and or -".split())
+_CONNECTIVES = frozenset("because since as which with for so and or - — –".split())
 
 
 def _letters_after(window: str) -> list[str] | None:
@@ -129,9 +130,13 @@ def _letters_after(window: str) -> list[str] | None:
         return [letter]
     if rest[0] not in " \t":
         return None  # part of a word: "Answer: None", "The answer is Ca2+"
+    if _EQUATION_AFTER_RE.match(rest):
+        return None  # a variable, not an option: "The answer is $E = 0.9$ J"
     if letter in "AI" and not adorned:
         following = rest.split(None, 1)
-        if following and following[0].lower().strip(",.") not in _CONNECTIVES:
+        word = following[0] if following else ""
+        # "I think (B)" is a pronoun; "A — 130/80", "I and II", "I Peace of Westphalia" are options
+        if word and word.lower().strip(",.") not in _CONNECTIVES and not word[0].isupper():
             return None
     return [letter]
 
