@@ -631,7 +631,7 @@ def test_named_golds_against_values(pred: str, gold: str, expected: bool) -> Non
         ("\\frac{12}{4} = 3", "3", True),  # a computation states its result
         ("7 + 5 = 12", "12", True),
         ("7 + 5 = 12", "13", False),
-        ("2x + 5 = 12", "12", False),  # a variable: an equation, not a computation
+        ("2x + 5 = 12", "\\frac72", False),  # the equation's value is 12, not its solution
         ("n = 2 + 2 = 4", "n = 4", True),
         ("n = \\frac{12}{4} = 3", "4", False),
         ("x = 1, y = 2", "(1, 2)", True),
@@ -865,7 +865,17 @@ def test_more_notation_variants(pred: str, gold: str, expected: bool) -> None:
         # AIME/AMC ask for combinations such as m + n
         ("m+n = 204", "204", True, "aime24"),
         ("m+n = 204", "205", False, "aime24"),
-        ("2x + 5 = 12", "12", False, "math"),
+        ("2x + 5 = 12", "12", True, "math"),  # a named quantity with its value
+        ("f(2) = 5", "5", True, "math"),
+        ("[ABC] = 24", "24", True, "math"),
+        ("\\lim_{x\\to0}\\frac{\\sin x}{x} = 1", "1", True, "math"),
+        ("f(2) = 5", "6", False, "math"),
+        ("7^{100} \\equiv 1 \\pmod{4}", "1", True, "math"),
+        ("\\text{(D)}\\ 17", "\\text{(D)}", True, "amc23"),
+        ("\\text{(C)}\\ 17", "\\text{(D)}", False, "amc23"),
+        ("60 km/h", "60", True, "gsm8k"),
+        ("24 years old", "24", True, "gsm8k"),
+        ("\\frac12 h", "\\frac12", False, "olympiadbench"),
     ],
 )
 def test_science_answers(pred: str, gold: str, expected: bool, benchmark: str) -> None:

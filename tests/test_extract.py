@@ -717,3 +717,36 @@ def test_more_run_on_turns_are_cut(run_on):
 )
 def test_choice_letters_next_to_equations_dashes_and_option_text(text, expected):
     assert extract_answer(text, "multiple_choice", n_choices=10) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "True or False: every group of order 4 is cyclic. ... So the statement is false.",
+            "False",
+        ),
+        ("True or False: the map is onto. Let us check the image", None),
+        ("The answer is yes or no, depending on n.", None),
+    ],
+)
+def test_a_restated_true_or_false_question_is_no_verdict(text, expected):
+    assert extract_answer(text, "bool") == expected
+
+
+@pytest.mark.parametrize(
+    "run_on",
+    [
+        "\nProblem:\nFind 3+4.\nSolution: Final Answer: The final answer is $7$.",
+        "\nQ: Tom has 3 pens and buys 4 more.\nA: The answer is 7.",
+    ],
+)
+def test_a_run_on_few_shot_example_without_a_blank_line_is_cut(run_on):
+    text = (
+        "So the total is 2. Final Answer: The final answer is $2$. I hope it is correct." + run_on
+    )
+    assert math(text) == "2"
+
+
+def test_the_correct_option_is_an_answer_phrase():
+    assert extract_answer("The correct option is (b).", "option") == "(b)"

@@ -38,7 +38,8 @@ Conventions (those of /work/shared/grading/README.md, made precise here):
   `\\frac{\\pi}{4} \\approx 0.785` and `\\frac23 = 0.67` state both sides, which must agree
   within 2% (`\\frac{\\pi}{3} \\approx 0.7854` is neither π/4 nor 0.7854); "x > -1 and x < 1" is
   an intersection. On
-  AIME/AMC, `m + n = 204` states 204 (those problems ask for such combinations).
+  A quantity named with a constant value (`f(2) = 5`, `[ABC] = 24`, `m + n = 204`) states the
+  value when the gold is one.
 - Inequalities: each part must be a positive multiple of a gold part with the same strictness;
   a one-variable inequality (degree ≤ 2) also equals its solution interval (`x<3` = `(-\\infty,3)`),
   and a list of them ("x < -1 or x > 1") the union of their intervals; so do `|x| > 2` and
@@ -101,6 +102,7 @@ ROUNDING_REL_TOL = 0.02  # how far a written rounding ("≈ 0.67") may be from t
 _EQUALS = re.compile(r"=")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _LETTERS = re.compile(r"[a-zA-Z]")
+_OPTION_LABEL_PRED = re.compile(r"\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(([A-E])\)")
 _IN = re.compile(r"\\in(?![a-zA-Z])")
 _LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
@@ -143,10 +145,10 @@ def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = ""
             return pred_bool is not None and pred_bool == bool_value(gold)
         if answer_type == "list":
             return _lists_equal(normalize_answer(pred), normalize_answer(gold), rel_tol)
-        pred = normalize_answer(pred)
-        if benchmark.startswith(("aime", "amc")):
-            pred = _requested_quantity(pred)
-        return _answers_equal(pred, normalize_answer(gold), rel_tol)
+        gold_letter = _option_label_gold(gold)
+        if gold_letter is not None and (label := _OPTION_LABEL_PRED.match(pred)):
+            return label.group(1) == gold_letter  # `\\text{(D)}\\ 17` for the gold `\\text{(D)}`
+        return _answers_equal(normalize_answer(pred), normalize_answer(gold), rel_tol)
     except (RecursionError, MemoryError, OverflowError) as error:
         logger.debug("refused %r vs %r: %s", pred[:80], gold[:80], type(error).__name__)
         return False
@@ -236,6 +238,8 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     """
     if _is_chain(pred) and not _is_chain(gold):
         pred = split_top_level(pred, "=")[-1]
+    if not has_top_level(gold, _EQUALS) and (value := _constant_right_side(pred)) is not None:
+        return value, gold  # `f(2) = 5`, `[ABC] = 24`, `E[X] = \\frac72`, `m + n = 204`
     pred_named, gold_named = split_variable_prefix(pred), split_variable_prefix(gold)
     if pred_named and gold_named:
         if comparison_key(pred_named[0]) == comparison_key(gold_named[0]):
@@ -248,15 +252,6 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     if pred_named and not has_top_level(gold, _EQUALS) and not _IN.search(gold):
         return pred_named[1], gold
     return pred, gold
-
-
-def _requested_quantity(pred: str) -> str:
-    """AIME/AMC answers are numbers and the problems ask for a combination ("find m + n"), which
-    models state as `m + n = 204`: the number on the right is the answer."""
-    sides = split_top_level(pred, "=")
-    if len(sides) >= 2 and len(split_top_level(pred)) == 1 and parse_number(sides[-1]):
-        return sides[-1]
-    return pred
 
 
 def _exact_or_rounded(exact: str, rounded: str, gold: str, rel_tol: float) -> bool:
@@ -275,6 +270,24 @@ def _exact_or_rounded(exact: str, rounded: str, gold: str, rel_tol: float) -> bo
         and rounded_value is not None
         and symbolic.expressions_equal(exact_value, rounded_value, ROUNDING_REL_TOL)
     )
+
+
+def _constant_right_side(pred: str) -> str | None:
+    """The right side of `quantity = value` when the value is a constant (no letters): an answer
+    that names what it computes (`f(2) = 5`, `\\cos A = \\frac35`, `\\lim_{x\\to0} ... = 1`)."""
+    sides = split_top_level(pred, "=")
+    if len(sides) != 2 or len(split_top_level(pred)) != 1:
+        return None
+    value = sides[1].strip()
+    if not value or _LETTERS.search(_LATEX_COMMAND.sub("", value)):
+        return None
+    return value
+
+
+def _option_label_gold(gold: str) -> str | None:
+    """The letter of a gold that is an option label (`\\text{(D)}`, `(D)`), else None."""
+    match = re.fullmatch(r"\(([A-E])\)", normalize_answer(gold))
+    return match.group(1) if match else None
 
 
 def _states_a_result(text: str) -> bool:

@@ -102,6 +102,7 @@ _OPTION_LEAD_RE = re.compile(
     r"^(?:(?:option|choice)\s+|\\(?:textbf|text|mathrm|mathbf)\s*\{\s*)+", re.IGNORECASE
 )
 _OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
+_BOTH_VERDICTS_RE = re.compile(r"[ \t]*(?:/|or\b)[ \t]*(?:true|false|yes|no)\b", re.IGNORECASE)
 _LAST_SENTENCE_RE = re.compile(r"[^.!?\n]*[.!?\s]*$")
 _VERDICT_RE = re.compile(r"\b(?:is|are)\s+(true|false)\b", re.IGNORECASE)
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
@@ -116,7 +117,8 @@ _END_OF_TURN_RE = re.compile(
 # A run-on next question without a blank line ("\nQuestion 2:", ". Question: ..."), cut only once
 # an answer was stated before it: a model may also restate the question first.
 _RUN_ON_QUESTION_RE = re.compile(
-    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:Question|Human|User)(?:[ \t]+\d+)?[ \t*]*:"
+    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:(?:Question|Problem|Human|User)(?:[ \t]+\d+)?[ \t*]*:"
+    r"|Q:[ \t]+(?=[A-Z]))"
 )
 _ANSWER_STATED_RE = re.compile(r"answer|\\boxed|####", re.IGNORECASE)
 _EQUALS_RE = re.compile("=")
@@ -249,8 +251,12 @@ def _extract_math(text: str) -> str | None:
 
 
 def _bool_word(answer: str) -> str | None:
-    match = _BOOL_START_RE.match(answer.strip().lstrip("*(").strip())
-    return _BOOL_WORDS.get(match.group(1).lower()) if match else None
+    """True/False from an answer's first word; "True or False: ..." and "yes or no" are none."""
+    text = answer.strip().lstrip("*(").strip()
+    match = _BOOL_START_RE.match(text)
+    if match is None or _BOTH_VERDICTS_RE.match(text, match.end()):
+        return None
+    return _BOOL_WORDS.get(match.group(1).lower())
 
 
 def _extract_bool(text: str) -> str | None:

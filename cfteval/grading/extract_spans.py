@@ -42,6 +42,7 @@ _BRACELESS_ARG_RE = re.compile(r"[^\s${}\\]+")
 # the next line.
 _ANSWER_MARKER_RE = re.compile(
     r"\banswer[ \t*]*(?:is\b|would\s+be\b|should\s+be\b|[:：])"
+    r"|\b(?:correct|right|best)\s+(?:option|choice)\s+is\b"
     r"|####"
     r"|\bfinal\s+answer[ \t*#]*(?=\n)",
     re.IGNORECASE,

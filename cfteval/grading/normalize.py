@@ -172,6 +172,7 @@ _ALIASES = tuple(
         (r"\\varnothing(?![a-zA-Z])", r"\\emptyset "),
         (r"^\s*(?:\\approx|≈)\s*", ""),  # a leading "≈ 2.2" is a hedge
         (r"≈", r"\\approx "),
+        (r"\\equiv(?![a-zA-Z])|≡", "="),  # `7^{100} \equiv 1 \pmod 4` states 1
         (r"_\s*\{\s*\\(max|min)\s*\}", r"_{\1}"),
         (r"\\langle(?![a-zA-Z])", "("),
         (r"\\rangle(?![a-zA-Z])", ")"),

@@ -33,9 +33,10 @@ MATHS_WORDS = frozenset(
 SHORT_UNITS = frozenset(
     """cm mm km nm um dm kg mL ml dL Hz kHz MHz GHz eV keV MeV GeV TeV kJ MJ kW MW GW mW kV mV
     mA kPa MPa GPa hPa Pa atm bar psi mol Wb lm lx Bq Gy Sv rad sr mph kph ft yd mi in lb lbs oz
-    gal qt pt hr hrs min sec yr yrs day AU pc kpc Mpc Gpc ly erg cal dB Da kDa rpm""".split()
+    gal qt pt hr hrs min sec yr yrs day AU pc kpc Mpc Gpc ly erg cal dB Da kDa rpm ms ns ps nC
+    kWh Wh mAh old""".split()
 )
-SINGLE_LETTER_UNITS = frozenset("m s g J N W V K".split())
+SINGLE_LETTER_UNITS = frozenset("m s g h J N W V K".split())
 MICRO_UNITS = frozenset("m s g L A V F J W T C H mol".split())
 
 _EXPONENT = r"(?P<exponent>\s*\^\s*(?:\{\s*-?\s*\d+\s*\}|-?\d))?"
