@@ -58,11 +58,24 @@ class Request:
     mode: str = "direct"
     stage: str = "solve"
     round: int = 0
+    draw: int = 0
 
     @property
     def key(self) -> str:
-        """Stable hash of everything that affects the output: how caching and resume work."""
-        payload = {"model": self.model, "prompt": self.prompt, "sampling": asdict(self.sampling)}
+        """Stable hash of everything that affects the output: how caching and resume work.
+
+        `draw` numbers independent samples of the same prompt and sampling (a fresh attempt of
+        the two-stage mode, say): without it they would share one key, one seed and one cached
+        answer. Draw 0 is left out of the payload so that keys of single-draw requests stay
+        those of earlier versions (their caches remain valid).
+        """
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "prompt": self.prompt,
+            "sampling": asdict(self.sampling),
+        }
+        if self.draw:
+            payload["draw"] = self.draw
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:32]
 
@@ -77,6 +90,10 @@ class Completion:
     finish_reasons: list[str]
     prompt_tokens: int = 0
     seconds: float = 0.0
+    # Provenance, stamped by the evaluator when the completion is stored: the sampling seed
+    # (None for greedy decoding) and the backend with its version that generated it.
+    seed: int | None = None
+    backend: str | None = None
 
 
 @dataclass

@@ -1,34 +1,58 @@
-"""The contract every backend implements."""
+"""The contract every backend implements: stream completions as they finish.
+
+A backend receives a whole round of requests at once (so it can batch them) and yields each
+Completion as soon as it is finished, in any order. The evaluator appends what it receives to the
+completion store in small fsynced batches, so a crash loses at most one batch, never a round.
+`generate` (all completions, in request order) is derived from `stream` for callers that want
+the whole round at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
 
 from cfteval.records import Completion, Request
 
 # Finish reason of a prompt that does not fit the model's context: no text was generated.
 PROMPT_TOO_LONG = "prompt_too_long"
 
-# Called with the number of requests just finished, for progress bars.
-ProgressCallback = Callable[[int], None]
+# Called with the number of output tokens generated since the last call (for tokens/s and
+# progress that moves before whole requests finish). Optional for backends that cannot tell.
+TokenCallback = Callable[[int], None]
 
 
-class Backend(Protocol):
-    """Generates completions for requests; one model load per backend instance."""
+class Backend:
+    """Generates completions for requests; one model load per backend instance.
 
-    name: str
+    Subclasses set `name` and implement `version`, `stream` and `close`.
+    """
+
+    name: str = "backend"
 
     def version(self) -> str:
-        """Version of the underlying engine, recorded in every run manifest."""
-        ...
+        """Version of the underlying engine, recorded in every cache record and run manifest."""
+        raise NotImplementedError
+
+    def stream(
+        self, requests: Sequence[Request], on_tokens: TokenCallback | None = None
+    ) -> Iterator[Completion]:
+        """Yield exactly one Completion per request (`sampling.n` texts each) as each finishes.
+
+        The order is the backend's; `Completion.key` says which request it answers. Breaking
+        out of the iterator (or an exception in the consumer) must leave the backend usable.
+        """
+        raise NotImplementedError
 
     def generate(
-        self, requests: list[Request], progress: ProgressCallback | None = None
+        self, requests: Sequence[Request], on_tokens: TokenCallback | None = None
     ) -> list[Completion]:
-        """Return one Completion per Request, in the same order, each with `sampling.n` texts."""
-        ...
+        """Every Completion, in request order (requests with equal keys share one)."""
+        by_key = {completion.key: completion for completion in self.stream(requests, on_tokens)}
+        return [by_key[request.key] for request in requests]
 
     def close(self) -> None:
-        """Free the model (GPU memory, worker processes)."""
-        ...
+        """Free the model (GPU memory, worker processes, connections)."""
+
+
+# Called with the number of requests just finished (progress bars of the pre-streaming API).
+ProgressCallback = Callable[[int], None]
