@@ -1,6 +1,6 @@
-"""Generation backends. One interface: `generate(list[Request]) -> list[Completion]`.
+"""Generation backends. One interface: `stream(requests)` yields Completions as they finish.
 
-See `base.py` for the protocol and `load_backend` for choosing one by name.
+See `base.py` for the contract and `load_backend` for choosing one by name.
 """
 
 from __future__ import annotations
@@ -29,19 +29,34 @@ def load_backend(
     seed: int = 0,
     max_model_len: int | None = None,
     tensor_parallel_size: int = 1,
+    data_parallel_size: int = 1,
     dtype: str = "auto",
     **engine_kwargs: Any,
 ) -> Backend:
     """Load `model_path` into the backend called `name` (auto = vllm when installed, else hf).
 
-    `engine_kwargs` go to the engine unchanged (`vllm.LLM(...)` options, or for hf
-    `batch_size` / `device` / `from_pretrained` options).
+    `data_parallel_size` > 1 starts that many worker processes, each with its own engine on its
+    own GPUs (see `data_parallel.py`). `engine_kwargs` go to the engine unchanged
+    (`vllm.LLM(...)` options, or for hf `batch_size` / `device` / `from_pretrained` options).
     """
     if name not in BACKEND_NAMES:
         raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
     if name == "auto":
         name = "vllm" if vllm_available() else "hf"
         logger.info("backend auto: using %s", name)
+    if data_parallel_size > 1:
+        from cfteval.backends.data_parallel import DataParallelBackend
+
+        return DataParallelBackend(
+            name,
+            model_path,
+            data_parallel_size,
+            seed=seed,
+            max_model_len=max_model_len,
+            tensor_parallel_size=tensor_parallel_size,
+            dtype=dtype,
+            **engine_kwargs,
+        )
     options = {
         "seed": seed,
         "max_model_len": max_model_len,
