@@ -14,9 +14,9 @@ from rich.markup import escape
 from cfteval import __version__
 from cfteval.errors import UserError
 from cfteval.grading.profiles import PROFILE_NAMES
-from cfteval.modes import MODE_NAMES
+from cfteval.modes import MODE_NAMES, ModeName
 from cfteval.progress import Progress
-from cfteval.prompts import PROMPT_FORMATS
+from cfteval.prompts import PROMPT_FORMATS, CritiqueTemplate
 
 console = Console()
 err_console = Console(stderr=True)
@@ -59,6 +59,16 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
     return list(dict.fromkeys(temperatures))
 
 
+def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list[ModeName]:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in MODE_NAMES]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"{value!r}: give one or more of {', '.join(MODE_NAMES)}, comma-separated"
+        )
+    return [ModeName(name) for name in dict.fromkeys(names)]
+
+
 class _RichProgress(Progress):
     """Rich progress bars for the pipeline's stages (generation, grading)."""
 
@@ -98,7 +108,14 @@ class _RichProgress(Progress):
     show_default=True,
     help="Comma-separated benchmark names, or 'all' for the ten.",
 )
-@click.option("--mode", type=click.Choice(MODE_NAMES), default="direct", show_default=True)
+@click.option(
+    "--mode",
+    "modes",
+    default="direct",
+    show_default=True,
+    callback=_parse_modes,
+    help=f"Comma-separated inference modes ({', '.join(MODE_NAMES)}); each is a separate run.",
+)
 @click.option(
     "--temperatures",
     default="0",
@@ -157,6 +174,27 @@ class _RichProgress(Progress):
 )
 @click.option("--max-model-len", type=click.IntRange(min=1), default=None)
 @click.option(
+    "--critique-template",
+    type=click.Choice([t.value for t in CritiqueTemplate]),
+    default=CritiqueTemplate.PAPER.value,
+    show_default=True,
+    help="two-stage critique prompt: paper = CFT training wording in raw ChatML; "
+    "chat = the same through the tokenizer's chat template.",
+)
+@click.option(
+    "--critique-temperature",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Temperature of two-stage critiques [default: the run's temperature].",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="two-stage: fresh solutions tried until one is judged Correct.",
+)
+@click.option(
     "--tp",
     "tensor_parallel_size",
     type=click.IntRange(min=1),
@@ -167,7 +205,7 @@ class _RichProgress(Progress):
 def eval_command(
     model: str,
     benchmark_spec: str,
-    mode: str,
+    modes: list[ModeName],
     temperatures: list[float],
     n_samples: int,
     seed: int,
@@ -181,14 +219,17 @@ def eval_command(
     grade_profile: str,
     grade_timeout: float,
     max_model_len: int | None,
+    critique_template: str,
+    critique_temperature: float | None,
+    max_attempts: int,
     tensor_parallel_size: int,
 ) -> None:
-    """Score MODEL on benchmarks and write one run folder per benchmark × temperature."""
+    """Score MODEL on benchmarks: one run folder per benchmark × mode × temperature."""
     # Imported here so that `cfteval --help` and the light commands start fast.
     from cfteval.benchmarks import resolve_benchmarks
     from cfteval.evaluate import EvalConfig, run_eval
     from cfteval.models import model_slug
-    from cfteval.report import counts_line, summary_table
+    from cfteval.report import counts_line, critic_table, summary_table
 
     if n_samples > 1 and all(t == 0 for t in temperatures):
         raise UserError(
@@ -200,7 +241,7 @@ def eval_command(
     config = EvalConfig(
         model=model,
         benchmarks=resolve_benchmarks(benchmark_spec),
-        mode=mode,
+        modes=modes,
         temperatures=temperatures,
         n=n_samples,
         seed=seed,
@@ -215,6 +256,9 @@ def eval_command(
         grade_timeout=grade_timeout,
         max_model_len=max_model_len,
         tensor_parallel_size=tensor_parallel_size,
+        critique_template=CritiqueTemplate(critique_template),
+        critique_temperature=critique_temperature,
+        max_attempts=max_attempts,
     )
     progress = _RichProgress()
     try:
@@ -222,8 +266,101 @@ def eval_command(
     finally:
         progress.done()
     console.print(summary_table(results, title=f"{model_slug(model)} — accuracy (%)"))
+    if any(result.mode != ModeName.DIRECT.value for result in results):
+        console.print(critic_table(results))
     console.print(counts_line(results), highlight=False)
     console.print(f"run folders under {out / model_slug(model)}", highlight=False)
+
+
+@main.group("reproduce")
+def reproduce_group() -> None:
+    """Reproduce the paper's tables with any model (writes CSVs beside the runs)."""
+
+
+@reproduce_group.command("table8")
+@click.option("--model", required=True, help="Local checkpoint folder or hub id.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems."
+)
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Max new tokens per generation [default: 2048, the protocol's].",
+)
+@click.option(
+    "--max-attempts", type=click.IntRange(min=1), default=8, show_default=True,
+    help="two-stage: fresh solutions tried until one is judged Correct.",
+)  # fmt: skip
+@click.option(
+    "--critique-template",
+    type=click.Choice([t.value for t in CritiqueTemplate]),
+    default=CritiqueTemplate.PAPER.value,
+    show_default=True,
+)
+@click.option(
+    "--backend", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("results/runs"), show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-model-len", type=click.IntRange(min=1), default=None)
+def reproduce_table8_command(
+    model: str,
+    limit: int | None,
+    max_tokens: int | None,
+    max_attempts: int,
+    critique_template: str,
+    backend: str,
+    data_dir: Path | None,
+    out: Path,
+    seed: int,
+    max_model_len: int | None,
+) -> None:
+    """Table 8: direct vs single-pass vs two-stage self-critique × temperature, MATH and Minerva."""
+    import time
+
+    from cfteval.evaluate import EvalConfig, run_eval
+    from cfteval.models import model_slug
+    from cfteval.report import counts_line, critic_table
+    from cfteval.table8 import table8_config, table8_rows, table8_table, write_table8_csv
+
+    config = table8_config(
+        EvalConfig(
+            model=model,
+            benchmarks=[],
+            seed=seed,
+            max_tokens=max_tokens,
+            limit=limit,
+            backend=backend,
+            data_dir=data_dir,
+            out=out,
+            max_model_len=max_model_len,
+            critique_template=CritiqueTemplate(critique_template),
+            max_attempts=max_attempts,
+        )
+    )
+    progress = _RichProgress()
+    started = time.perf_counter()
+    try:
+        results = run_eval(config, progress)
+    finally:
+        progress.done()
+    rows = table8_rows(results)
+    csv_path = out / model_slug(model) / "table8.csv"
+    write_table8_csv(rows, csv_path)
+    console.print(table8_table(rows, f"Table 8 — {model_slug(model)} vs the paper (%)"))
+    console.print(critic_table(results))
+    console.print(counts_line(results), highlight=False)
+    console.print(f"wrote {csv_path} in {time.perf_counter() - started:.0f} s", highlight=False)
 
 
 @main.command("benchmarks")
