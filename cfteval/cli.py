@@ -526,6 +526,54 @@ def bench_grading_command(
     console.print(f"ratio cfteval / math-verify: {ratio:.2f}x", highlight=False)
 
 
+@bench_group.command("prefix-cache")
+@click.option("--model", required=True, help="Local checkpoint folder or hub id.")
+@click.option("--benchmark", default="math", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--max-attempts", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
+)
+def bench_prefix_cache_command(
+    model: str,
+    benchmark: str,
+    limit: int,
+    max_tokens: int,
+    max_attempts: int,
+    data_dir: Path | None,
+) -> None:
+    """Tokens/s of the two-stage mode on vLLM with prefix caching on versus off."""
+    from rich.table import Table
+
+    from cfteval.bench_prefix import run_workload
+
+    results = [
+        run_workload(model, benchmark, data_dir, limit, max_tokens, max_attempts, caching)
+        for caching in (True, False)
+    ]
+    table = Table(title=f"two-stage workload: {benchmark}, {limit} problems × 3 temperatures")
+    for name in ("prefix caching", "requests", "prompt tokens", "generated", "seconds",
+                 "generated tok/s", "requests/s"):  # fmt: skip
+        table.add_column(name, justify="right")
+    for r in results:
+        table.add_row(
+            "on" if r.prefix_caching else "off", str(r.requests), str(r.prompt_tokens),
+            str(r.generated_tokens), f"{r.seconds:.1f}", f"{r.tokens_per_second:.1f}",
+            f"{r.requests_per_second:.2f}",
+        )  # fmt: skip
+    console.print(table)
+    on, off = results
+    ratio = on.tokens_per_second / off.tokens_per_second if off.tokens_per_second else float("inf")
+    console.print(f"ratio prefix caching on / off: {ratio:.2f}x", highlight=False)
+    if on.texts != off.texts:
+        console.print("note: the two runs generated different texts", highlight=False)
+
+
 # --- model commands; logic in cfteval/model_pull.py.
 
 

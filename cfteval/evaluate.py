@@ -103,7 +103,7 @@ def _load_tokenizer(model: ModelInfo) -> Any:
         raise UserError(f"cannot load the tokenizer of {model.path}: {error}") from None
 
 
-def _prompt_set(spec_template: str, config: EvalConfig, tokenizer: Any) -> PromptSet:
+def prompt_set(spec_template: str, config: EvalConfig, tokenizer: Any) -> PromptSet:
     """The solve, self-critique and critique renderers of one benchmark."""
 
     def solve(problem: Problem) -> str:
@@ -130,7 +130,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
         spec = get_spec(benchmark)
         problems = load_problems(benchmark, config.data_dir, config.limit, gpqa_seed=config.seed)
 
-        prompts = _prompt_set(spec.prompt_template, config, tokenizer)
+        prompts = prompt_set(spec.prompt_template, config, tokenizer)
         max_tokens = config.max_tokens or spec.max_tokens
         prompt_info = {
             "template": spec.prompt_template,
