@@ -17,10 +17,11 @@ from pathlib import Path
 
 from cfteval.backends import load_backend
 from cfteval.benchmarks import get_spec, load_problems
-from cfteval.evaluate import EvalConfig, prompt_set
+from cfteval.evaluate import EvalConfig
 from cfteval.models import resolve_model
 from cfteval.modes import ModeName, ModeSetup, make_mode
 from cfteval.records import Sampling
+from cfteval.run_setup import prompt_set
 
 TEMPERATURES = (0.1, 0.3, 0.6)
 

@@ -26,10 +26,11 @@ from cfteval.grading.types import GradeItem
 from cfteval.manifest import RunManifest, git_revision, hardware_summary, software_versions
 from cfteval.metrics import summarize
 from cfteval.models import ModelInfo, model_slug, resolve_model
-from cfteval.modes import Draft, Mode, ModeName, ModeSetup, PromptSet, make_mode
+from cfteval.modes import Draft, Mode, ModeName, ModeSetup, make_mode
 from cfteval.progress import Progress
-from cfteval.prompts import CritiqueTemplate, render_critique, render_prompt, template_fingerprint
-from cfteval.records import Completion, Problem, Request, Sample, Sampling
+from cfteval.prompts import CritiqueTemplate, template_fingerprint
+from cfteval.records import Completion, Request, Sample, Sampling
+from cfteval.run_setup import mode_info, mode_temperatures, prompt_set
 from cfteval.store import CompletionStore, write_json_atomic, write_jsonl_atomic
 
 log = logging.getLogger(__name__)
@@ -103,21 +104,6 @@ def _load_tokenizer(model: ModelInfo) -> Any:
         raise UserError(f"cannot load the tokenizer of {model.path}: {error}") from None
 
 
-def prompt_set(spec_template: str, config: EvalConfig, tokenizer: Any) -> PromptSet:
-    """The solve, self-critique and critique renderers of one benchmark."""
-
-    def solve(problem: Problem) -> str:
-        return render_prompt(problem, spec_template, config.prompt_format, tokenizer)
-
-    def self_critique(problem: Problem) -> str:
-        return render_prompt(problem, "self-critique", config.prompt_format, tokenizer)
-
-    def critique(problem: Problem, solution: str) -> str:
-        return render_critique(problem.question, solution, config.critique_template, tokenizer)
-
-    return PromptSet(solve, self_critique, critique)
-
-
 def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
     """Load every benchmark once and set up one mode per (benchmark, mode, temperature)."""
     needs_tokenizer = config.prompt_format == "chat" or (
@@ -147,7 +133,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
         if any("shuffle_seed" in problem.meta for problem in problems):
             # GPQA's choice order depends on this seed; the reference code never recorded it.
             data_info["choice_shuffle_seed"] = problems[0].meta["shuffle_seed"]
-        for mode_name, temperature in _mode_temperatures(config):
+        for mode_name, temperature in mode_temperatures(config):
             sampling = Sampling(
                 temperature=temperature,
                 top_p=config.top_p,
@@ -169,14 +155,9 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
                 max_attempts=config.max_attempts,
             )
             mode = make_mode(mode_name, setup)
-            sampling_info = asdict(sampling)
-            run_prompt_info = dict(prompt_info)
-            if mode_name is ModeName.SINGLE_PASS:
-                run_prompt_info["template"] = "self-critique"
-            if mode_name is ModeName.TWO_STAGE:
-                sampling_info["critique"] = asdict(critique_sampling or sampling)
-                sampling_info["max_attempts"] = config.max_attempts
-                run_prompt_info["critique_template"] = config.critique_template.value
+            sampling_info, run_prompt_info = mode_info(
+                setup, mode_name, prompt_info, config, tokenizer
+            )
             runs.append(
                 _Run(
                     benchmark,
@@ -188,13 +169,6 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
                 )
             )
     return runs
-
-
-def _mode_temperatures(config: EvalConfig) -> list[tuple[ModeName, float]]:
-    """Every (mode, temperature) pair asked for, modes first (the summary table's row order)."""
-    if config.runs is not None:
-        return [(ModeName(mode), float(t)) for mode, t in config.runs]
-    return [(ModeName(mode), t) for mode in config.modes for t in config.temperatures]
 
 
 class _Generator:

@@ -156,3 +156,9 @@ def render_critique(
     if template is CritiqueTemplate.PAPER:
         return render_chatml(messages)
     return render_with_tokenizer(messages, tokenizer)
+
+
+def critique_fingerprint(template: CritiqueTemplate, tokenizer: Any = None) -> str:
+    """A short hash of the rendered critique prompt (as `template_fingerprint` for solve prompts)."""
+    text = render_critique("{question}", "{solution}", template, tokenizer)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -5,15 +5,16 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from cfteval.evaluate import EvalConfig, RunResult, _mode_temperatures
+from cfteval.evaluate import EvalConfig, RunResult
 from cfteval.modes import ModeName
+from cfteval.run_setup import mode_temperatures
 from cfteval.table8 import table8_config, table8_rows, write_table8_csv
 
 
 def test_table8_plans_the_papers_twenty_runs() -> None:
     config = table8_config(EvalConfig(model="m", benchmarks=[], limit=20))
     assert config.benchmarks == ["math", "minerva_math"] and config.limit == 20
-    pairs = _mode_temperatures(config)
+    pairs = mode_temperatures(config)
     assert [t for mode, t in pairs if mode is ModeName.DIRECT] == [0.0, 0.1, 0.3, 0.6]
     assert [t for mode, t in pairs if mode is ModeName.SINGLE_PASS] == [0.1, 0.3, 0.6]
     assert [t for mode, t in pairs if mode is ModeName.TWO_STAGE] == [0.1, 0.3, 0.6]
