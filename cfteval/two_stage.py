@@ -14,6 +14,7 @@ draw 0 and shares its key (and cache entry) with the direct mode's request at n 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cfteval.modes import (
@@ -96,7 +97,8 @@ class TwoStageMode:
             draw=attempt.draw,
         )
 
-    def _issue(self, make) -> list[Request]:
+    def _issue(self, make: Callable[[_Chain], Request]) -> list[Request]:
+        """The next request of every unresolved chain: one round of one stage, as one batch."""
         requests = []
         for chain in self._chains:
             if not chain.done:
