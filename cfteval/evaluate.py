@@ -28,7 +28,8 @@ from cfteval.modes import Draft, Mode, make_mode
 from cfteval.progress import Progress
 from cfteval.prompts import render_prompt, template_fingerprint
 from cfteval.records import Completion, Request, Sample, Sampling
-from cfteval.store import CompletionStore, write_json_atomic, write_jsonl_atomic
+from cfteval.rundir import refuse_changed_settings, run_dir_for, write_run
+from cfteval.store import CompletionStore
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class EvalConfig:
     grade_timeout: float = 3.0
     max_model_len: int | None = None
     tensor_parallel_size: int = 1
+    overwrite: bool = False  # replace runs made with other settings in the same folders
 
 
 @dataclass
@@ -74,11 +76,6 @@ class _Run:
     mode: Mode
     run_dir: Path
     manifest_parts: dict[str, Any]
-
-
-def run_dir_for(out: Path, slug: str, benchmark: str, mode: str, temperature: float) -> Path:
-    """`<out>/<model-slug>/<benchmark>/<mode>/t<temperature>/` (t0.0, t0.6, ...)."""
-    return out / slug / benchmark / mode / f"t{float(temperature)}"
 
 
 def _now() -> str:
@@ -250,6 +247,10 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     started_at, start = _now(), time.perf_counter()
     model = resolve_model(config.model)
     runs = plan_runs(config, model)
+    if not config.overwrite:  # before any generation: refusing afterwards would waste it
+        refuse_changed_settings(
+            (run.run_dir, run.manifest_parts | {"limit": config.limit}) for run in runs
+        )
     store = CompletionStore(config.out / model_slug(config.model) / "completions.jsonl")
     generator = _Generator(config, model, store)
     try:
@@ -299,8 +300,6 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
             **run.manifest_parts,
             **shared,
         )
-        write_jsonl_atomic(run.run_dir / "samples.jsonl", (asdict(s) for s in samples))
-        write_json_atomic(run.run_dir / "metrics.json", metrics)
-        write_json_atomic(run.run_dir / "manifest.json", asdict(manifest))
+        write_run(run.run_dir, [asdict(s) for s in samples], metrics, asdict(manifest))
         results.append(RunResult(run.benchmark, config.mode, run.temperature, run.run_dir, metrics))
     return results
