@@ -25,7 +25,7 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-table.samples td{text-align:left;max-width:420px;overflow-wrap:anywhere}
+table.samples td,table.samples th{text-align:left;max-width:420px;overflow-wrap:anywhere}
 tr.wrong td.verdict{color:#b00}tr.right td.verdict{color:#070}
 pre{white-space:pre-wrap;max-height:300px;overflow:auto;background:#fafafa;padding:6px}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0}
@@ -42,6 +42,14 @@ function filterSamples(select){
     row.style.display=show?'':'none';
   }
 }
+// A link ending in #filter=wrong (or =timeouts) opens the page with every run filtered.
+window.addEventListener('DOMContentLoaded',()=>{
+  const wanted=(location.hash.match(/filter=(all|wrong|timeouts)/)||[])[1];
+  if(!wanted)return;
+  for(const select of document.querySelectorAll('select[data-table]')){
+    select.value=wanted;filterSamples(select);
+  }
+});
 """
 
 

@@ -91,15 +91,24 @@ def plot_benchmarks(runs: Sequence[Run], out_dir: Path) -> list[Path]:
     )
     for index, group in enumerate(groups):
         scores = {r.benchmark: r for r in runs if label(r) == group}
-        positions = np.arange(len(benchmarks)) + (index - (len(groups) - 1) / 2) * width
-        heights = [scores[b].metrics.get("accuracy", 0) if b in scores else 0 for b in benchmarks]
-        errors = [scores[b].metrics.get("stderr", 0) or 0 if b in scores else 0 for b in benchmarks]
-        bars = axis.bar(positions, heights, width, yerr=errors, capsize=2, label=group)
+        offset = (index - (len(groups) - 1) / 2) * width
+        # A benchmark the model was not run on gets no bar (a 0 would read as a score).
+        present = [i for i, b in enumerate(benchmarks) if b in scores]
+        metrics = [scores[benchmarks[i]].metrics for i in present]
+        bars = axis.bar(
+            np.asarray(present, dtype=float) + offset,
+            [m.get("accuracy", 0) for m in metrics],
+            width,
+            yerr=[m.get("stderr", 0) or 0 for m in metrics],
+            capsize=2,
+            label=group,
+        )
         axis.bar_label(bars, fmt="%.1f", fontsize="x-small", padding=2)
     axis.set_xticks(range(len(benchmarks)), benchmarks)
     axis.set_ylabel("accuracy (%)")
     axis.set_title("accuracy per benchmark (± standard error)")
-    axis.legend(fontsize="small")
+    axis.set_ylim(0, 105)
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axis.grid(axis="y", alpha=0.3)
     return _save(figure, out_dir, "accuracy-per-benchmark")
 
