@@ -326,7 +326,8 @@ def grade_file_command(
     """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out."""
     import json
 
-    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows, summary_line
+    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows
+    from cfteval.reporting.tables import summary_line
     from cfteval.store import write_jsonl_atomic
 
     rows = grade_cases(read_cases(cases), profile, grade_timeout, workers)

@@ -132,3 +132,23 @@ def test_show_and_runs_print_the_run(tmp_path):
     assert "p2" in shown.stdout and "p1" not in shown.stdout.split("samples (wrong)")[1]
     run = load_run(tmp_path / "model-a/gsm8k/direct/t0.0", with_samples=True)
     assert run.model == "model-a" and len(run.samples) == 2
+
+
+@needs_benchmarks
+@pytest.mark.slow
+def test_end_of_run_summary_shows_sampling_metrics_unwrapped(tmp_path, tiny_model_dir):
+    result = run_cfteval(
+        "eval", "--model", str(tiny_model_dir), "--benchmarks", "gsm8k,Math500", "--limit", "2",
+        "--temperatures", "0,0.7", "--n", "2", "--max-tokens", "8", "--backend", "hf",
+        "--out", str(tmp_path), env={"CFTEVAL_DATA_DIR": str(BENCHMARKS_DIR)}, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if "benchmark" in line and "accuracy" in line)
+    for column in ("problems", "± se", "pass@1", "pass@2", "maj@2", "time-outs"):
+        assert column in header  # all on one line: piped output does not fold the table
+    sampled = [line for line in lines if "math500" in line and " 0.7 " in line]
+    assert len(sampled) == 1 and len(sampled[0].split()) >= 10, sampled
+    assert header.rstrip().endswith("time-outs ┃")  # no stray empty column
+    assert "--n 2 became one sample per problem" in result.stdout
+    assert (tmp_path.glob("*/math500/direct/t0.7/samples.jsonl").__next__()).is_file()
