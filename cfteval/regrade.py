@@ -2,8 +2,9 @@
 
 Why: grading changes (a fixed extractor, the `qwen` profile for a paper comparison) must not
 need the GPU again. Every run folder holding a `samples.jsonl` under the given folder is
-re-graded; `samples.jsonl` and `metrics.json` are rewritten atomically and the manifest's
-`grading` entry records the profile used. `--compare` grades with a second profile as well and
+re-graded; `samples.jsonl`, `metrics.json` and the manifest's `grading` entry (the profile used)
+are rewritten for every run or for none: the folders' writability is checked before grading, and
+all files are staged before any is replaced. A short samples file is refused, not scored. `--compare` grades with a second profile as well and
 reports where the two disagree (nothing is written for the second profile).
 """
 
