@@ -129,6 +129,11 @@ def test_leaderboard_updates_without_duplicates_and_keeps_profiles_apart(tmp_pat
     c_rows = wide[wide.model == "C"].set_index("grader_profile")
     assert c_rows.loc["qwen", "gsm8k"] == 50.0 and math.isnan(c_rows.loc["qwen", "math"])
     assert c_rows.loc["cfteval", "math"] == 100.0 and math.isnan(c_rows.loc["cfteval", "gsm8k"])
+    # Two folders holding the same run: refused, not merged silently.
+    write_known_run(tmp_path / "c", "C", "math", make_samples({"a": [False]}))
+    clash = run_cfteval("leaderboard", str(runs_b), str(tmp_path / "c"), "-o", str(out))
+    assert clash.returncode == 2 and "are both run C/math/direct/t0.0" in clash.stderr
+    assert len(pd.read_csv(out)) == 6
     # A re-graded run replaces its row.
     write_known_run(runs_a, "A", "gsm8k", make_samples({p: [True] for p in "abcd"}))
     merged = merge_long(long, long_rows(load_runs([runs_a])))

@@ -203,6 +203,14 @@ def write_leaderboard(
     """Update the long CSV at `out` and write the pivots beside it; returns what was written."""
     from cfteval.store import write_text_atomic
 
+    seen: dict[str, Path] = {}
+    for run in runs:
+        if run.run_id in seen:
+            raise UserError(
+                f"{seen[run.run_id]} and {run.path} are both run {run.run_id}; a leaderboard "
+                "holds one run per model, benchmark, mode and temperature: name one of them"
+            )
+        seen[run.run_id] = run.path
     long = merge_long(read_long(out), long_rows(runs))
     written = {"long": out}
     write_text_atomic(out, long.to_csv(index=False))
