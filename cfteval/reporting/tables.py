@@ -132,7 +132,6 @@ def metrics_table(run: Run) -> Table:
         "benchmark": run.benchmark,
         "mode": run.mode,
         "temperature": run.temperature,
-        "samples per problem": run.metrics.get("samples_per_problem"),
         "max tokens": sampling.get("max_tokens"),
         "prompt": run.prompt_id,
         "grader profile": run.profile,
