@@ -140,7 +140,11 @@ def paper_pivot_rows(benchmarks: Sequence[str], paper_dir: Path | None = None) -
     paper = paper.assign(label=paper.apply(paper_label, axis=1))
     paper["temperature"] = paper["temperature"].fillna(0.0)
     wide = paper.pivot_table(
-        index=["label", "temperature"], columns="benchmark", values="value", aggfunc="first"
+        index=["label", "temperature"],
+        columns="benchmark",
+        values="value",
+        aggfunc="first",
+        sort=False,  # the paper's own row order
     )
     wanted = [*benchmarks, AVERAGE]
     wide = wide.reindex(columns=wanted).dropna(subset=list(benchmarks))
