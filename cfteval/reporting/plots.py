@@ -62,7 +62,11 @@ def plot_temperature(runs: Sequence[Run], out_dir: Path) -> list[Path]:
                 marker="o",
                 capsize=3,
                 label=label,
+                clip_on=False,  # a line at 0 % stays visible on the axis
             )
+        tops = [(r.metrics.get("accuracy") or 0) + (r.metrics.get("stderr") or 0) for r in runs]
+        # Accuracy is never negative; a flat 0 line must not get a ±0.04 axis around it.
+        axis.set_ylim(0, min(105, max(10.0, 1.15 * max(tops))))
         axis.set_title(benchmark)
         axis.set_xlabel("temperature")
         axis.set_ylabel("accuracy (%)")
