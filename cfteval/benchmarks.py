@@ -252,8 +252,8 @@ def resolve_benchmarks(spec: str) -> list[str]:
     """'all' or a comma-separated list of names → the names, validated, duplicates dropped."""
     names = (
         list(_specs())
-        if spec.strip() == "all"
-        else [part.strip() for part in spec.split(",") if part.strip()]
+        if spec.strip().lower() == "all"
+        else [part.strip().lower() for part in spec.split(",") if part.strip()]
     )
     if not names:
         raise UserError(f"no benchmark named; use 'all' or some of: {', '.join(_specs())}")

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from cfteval import __version__
@@ -15,9 +14,10 @@ from cfteval.errors import UserError
 from cfteval.grading.profiles import PROFILE_NAMES
 from cfteval.modes import MODE_NAMES, ModeName
 from cfteval.prompts import PROMPT_FORMATS, CritiqueTemplate
+from cfteval.reporting.console import make_console
 
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 class _Group(click.Group):
@@ -78,7 +78,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     "benchmark_spec",
     default="math500",
     show_default=True,
-    help="Comma-separated benchmark names, or 'all' for the ten.",
+    help="Comma-separated benchmark names (any case), or 'all' for the ten.",
 )
 @click.option(
     "--mode",
@@ -103,8 +103,14 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     show_default=True,
     help="Samples per problem.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option(
+    "--top-p",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Nucleus sampling mass (1: off).",
+)
 @click.option(
     "--max-tokens",
     type=click.IntRange(min=1),
@@ -115,7 +121,11 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     "--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems."
 )
 @click.option(
-    "--backend", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True
+    "--backend",
+    type=click.Choice(["auto", "vllm", "hf"]),
+    default="auto",
+    show_default=True,
+    help="Inference engine; auto: vllm when installed, else transformers.",
 )
 @click.option(
     "--data-dir",
@@ -125,7 +135,11 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=Path("results/runs"), show_default=True
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("results/runs"),
+    show_default=True,
+    help="Root of the run folders (<out>/<model>/<benchmark>/<mode>/t<T>/).",
 )
 @click.option(
     "--prompt-format",
@@ -135,7 +149,11 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     help="chatml: the paper's raw ChatML prompt; chat: the tokenizer's chat template.",
 )
 @click.option(
-    "--grade-profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True
+    "--grade-profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="cfteval",
+    show_default=True,
+    help="Grader: cfteval (best judgement) or qwen (the paper's code, for exact comparisons).",
 )
 @click.option(
     "--grade-timeout",
@@ -144,7 +162,12 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     show_default=True,
     help="Seconds allowed to grade one answer.",
 )
-@click.option("--max-model-len", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--max-model-len",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Context length in tokens [default: the model's].",
+)
 @click.option(
     "--critique-template",
     type=click.Choice([t.value for t in CritiqueTemplate]),
@@ -190,7 +213,10 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     help="Model dtype; auto: the checkpoint's, or float32 on CPUs without native bfloat16.",
 )
 @click.option(
-    "--overwrite", is_flag=True, help="Regenerate every completion, even those already cached."
+    "--overwrite",
+    is_flag=True,
+    help="Regenerate every completion, and replace runs in the same folders even when their "
+    "settings differ.",
 )
 @click.option(
     "--replay",
@@ -284,7 +310,7 @@ def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
     from cfteval.evaluate import run_eval
     from cfteval.models import model_slug
     from cfteval.progress import progress_for
-    from cfteval.report import counts_line, critic_table, summary_table
+    from cfteval.reporting.tables import counts_line, critic_table, greedy_note, summary_table
 
     progress = progress_for(err_console)
     try:
@@ -307,6 +333,9 @@ def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
     if any(result.mode != ModeName.DIRECT.value for result in results):
         console.print(critic_table(results))
     console.print(counts_line(results), highlight=False)
+    note = greedy_note(config.n, config.temperatures)
+    if note:
+        console.print(note, highlight=False)
     console.print(f"run folders under {config.out / slug}", highlight=False)
 
 
@@ -335,9 +364,14 @@ def reproduce_group() -> None:
     type=click.Choice([t.value for t in CritiqueTemplate]),
     default=CritiqueTemplate.PAPER.value,
     show_default=True,
+    help="paper: the paper's critique wording in raw ChatML; chat: the tokenizer's chat template.",
 )
 @click.option(
-    "--backend", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True
+    "--backend",
+    type=click.Choice(["auto", "vllm", "hf"]),
+    default="auto",
+    show_default=True,
+    help="Generation backend, as for cfteval eval.",
 )
 @click.option(
     "--data-dir",
@@ -347,10 +381,19 @@ def reproduce_group() -> None:
     help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=Path("results/runs"), show_default=True
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("results/runs"),
+    show_default=True,
+    help="Run folders.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--max-model-len", type=click.IntRange(min=1), default=None)
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option(
+    "--max-model-len",
+    type=click.IntRange(min=1),
+    default=None,
+    help="vLLM context length [default: the model's].",
+)
 def reproduce_table8_command(
     model: str,
     limit: int | None,
@@ -369,7 +412,7 @@ def reproduce_table8_command(
     from cfteval.evaluate import EvalConfig, run_eval
     from cfteval.models import model_slug
     from cfteval.progress import progress_for
-    from cfteval.report import counts_line, critic_table
+    from cfteval.reporting.tables import counts_line, critic_table
     from cfteval.table8 import table8_config, table8_rows, table8_table, write_table8_csv
 
     config = table8_config(
@@ -436,7 +479,13 @@ def benchmarks_command(data_dir: Path | None) -> None:
 
 @main.command("grade-file")
 @click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="cfteval",
+    show_default=True,
+    help="Grader profile.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -457,7 +506,8 @@ def grade_file_command(
     """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out."""
     import json
 
-    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows, summary_line
+    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows
+    from cfteval.reporting.tables import summary_line
     from cfteval.store import write_jsonl_atomic
 
     rows = grade_cases(read_cases(cases), profile, grade_timeout, workers)
@@ -476,7 +526,13 @@ def grade_file_command(
 
 @main.command("regrade")
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="cfteval", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="cfteval",
+    show_default=True,
+    help="Grader profile to grade with (recorded in the manifest).",
+)
 @click.option(
     "--compare",
     type=click.Choice(PROFILE_NAMES),
@@ -484,7 +540,11 @@ def grade_file_command(
     help="Also grade with this profile and list the samples the two disagree on.",
 )
 @click.option(
-    "--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
+    "--grade-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="Seconds allowed to grade one answer.",
 )
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="[default: all cores]")
 @click.option("--dry-run", is_flag=True, help="Report only; rewrite nothing.")
@@ -497,7 +557,8 @@ def regrade_command(
     dry_run: bool,
 ) -> None:
     """Re-grade saved generations under RUN_DIR (no model); rewrite samples and metrics."""
-    from cfteval.regrade import disagreement_table, regrade, regrade_table
+    from cfteval.regrade import regrade
+    from cfteval.reporting.tables import disagreement_table, regrade_table
 
     reports = regrade(
         run_dir,
@@ -540,7 +601,11 @@ def bench_group() -> None:
     help="Grading data folder [default: $CFTEVAL_GRADING_DIR, else ../shared/grading].",
 )
 @click.option(
-    "--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
+    "--grade-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="Seconds allowed to grade one answer.",
 )
 @click.option(
     "--mv-limit",
@@ -571,7 +636,13 @@ def bench_grading_command(
     "--benchmark", default="gsm8k", show_default=True, help="Where the prompts come from."
 )
 @click.option("--limit", type=click.IntRange(min=2), default=32, show_default=True, help="Prompts.")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Max new tokens per request.",
+)
 @click.option(
     "--temperature", type=click.FloatRange(min=0), default=0.6, show_default=True,
     help="Sampling temperature of (a) and (d).",
@@ -584,6 +655,7 @@ def bench_grading_command(
     type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
     default="auto",
     show_default=True,
+    help="Model dtype, as for cfteval eval.",
 )
 @click.option(
     "--data-dir",
@@ -624,10 +696,33 @@ def bench_generation_command(
 
 @bench_group.command("prefix-cache")
 @click.option("--model", required=True, help="Local checkpoint folder or hub id.")
-@click.option("--benchmark", default="math", show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--max-tokens", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--max-attempts", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--benchmark",
+    default="math",
+    show_default=True,
+    help="Benchmark whose problems make the workload.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Problems in the workload.",
+)
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=128,
+    show_default=True,
+    help="Max new tokens per generation.",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="two-stage: fresh solutions tried per problem at most.",
+)
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
@@ -727,6 +822,190 @@ def models_list_command(cache_dir: Path | None) -> None:
         where = pulled_path(model.name, cache_dir)
         table.add_row(model.name, model.description, str(where) if where else "[dim]not pulled[/]")
     console.print(table)
+
+
+# --- results commands (runs, show, leaderboard, compare, plot, report); logic in cfteval/rundir.py
+# and cfteval/reporting/.
+
+_RUNS_DIRS = click.argument(
+    "runs_dirs", nargs=-1, type=click.Path(path_type=Path, exists=True, file_okay=False)
+)
+
+
+@main.command("runs")
+@click.argument(
+    "runs_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=Path("results/runs"),
+)
+def runs_command(runs_dir: Path) -> None:
+    """List the runs under RUNS_DIR [default: results/runs]: model, benchmark, mode, T, accuracy."""
+    from cfteval.reporting.tables import runs_table
+    from cfteval.rundir import load_runs
+
+    console.print(runs_table(load_runs([runs_dir]), root=runs_dir))
+
+
+@main.command("show")
+@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--samples",
+    "count",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="How many graded samples to print.",
+)
+@click.option(
+    "--only",
+    type=click.Choice(["all", "wrong", "timeouts"]),
+    default="all",
+    show_default=True,
+    help="Which samples: all, wrong answers, or grader time-outs.",
+)
+def show_command(run_dir: Path, count: int, only: str) -> None:
+    """Print one run's settings, metrics and a few graded samples."""
+    from cfteval.reporting.tables import metrics_table, samples_table
+    from cfteval.rundir import load_run
+
+    run = load_run(run_dir, with_samples=True)
+    console.print(metrics_table(run))
+    if count:
+        console.print(samples_table(run, count, only))
+
+
+@main.command("leaderboard")
+@_RUNS_DIRS
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("results/leaderboard.csv"),
+    show_default=True,
+    help="Long CSV (updated in place); the pivots are written beside it as STEM-LAYOUT.FORMAT.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "md", "html"]),
+    default="csv",
+    show_default=True,
+    help="Format of the wide pivots (the long table is always CSV).",
+)
+@click.option("--with-paper", is_flag=True, help="Add the paper's rows to the paper layouts.")
+@click.option(
+    "--paper-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of the paper's table*.csv [default: results/paper of this checkout].",
+)
+def leaderboard_command(
+    runs_dirs: tuple[Path, ...], out: Path, fmt: str, with_paper: bool, paper_dir: Path | None
+) -> None:
+    """Collect every run under RUNS_DIRS into a long CSV and models × benchmarks pivots."""
+    from cfteval.reporting.leaderboard import (
+        TableFormat,
+        mixed_settings,
+        read_long,
+        write_leaderboard,
+    )
+    from cfteval.rundir import load_runs
+
+    if not runs_dirs:
+        raise UserError("name at least one RUNS_DIR (e.g. results/runs)")
+    runs = load_runs(runs_dirs)
+    written = write_leaderboard(runs, out, TableFormat(fmt), with_paper, paper_dir)
+    long = read_long(out)  # what the file now holds, earlier runs included
+    for note in mixed_settings(long):
+        err_console.print(f"note: {note}", highlight=False, markup=False)
+    console.print(f"{len(runs)} runs; {len(long)} rows in {out}", highlight=False)
+    for name, path in written.items():
+        if name != "long":
+            console.print(f"  {name:7s} {path}", highlight=False)
+
+
+@main.command("compare")
+@click.argument("a", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("b")
+@click.option(
+    "--paper-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of the paper's table*.csv, for B = paper:TABLE:MODEL[:METHOD].",
+)
+def compare_command(a: Path, b: str, paper_dir: Path | None) -> None:
+    """Compare runs A with runs B (a folder, or paper:TABLE:MODEL[:METHOD]) with a paired test."""
+    from cfteval.reporting.compare import compare_runs, compare_with_paper
+    from cfteval.reporting.tables import comparison_table
+
+    if b.startswith("paper:"):
+        rows = compare_with_paper(a, b, paper_dir)
+    else:
+        if not Path(b).is_dir():
+            raise UserError(f"{b}: not a folder (nor paper:TABLE:MODEL[:METHOD])")
+        rows = compare_runs(a, Path(b))
+    console.print(comparison_table(rows, str(a), b))
+    for row in rows:
+        for note in row.notes:
+            console.print(f"{row.benchmark}: {note}", highlight=False, markup=False)
+
+
+@main.command("plot")
+@_RUNS_DIRS
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("results/plots"),
+    show_default=True,
+    help="Folder for the PNG and SVG files.",
+)
+@click.option(
+    "--selection",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="selection.csv from `cfteval select` (step, accuracy, stderr): plot accuracy vs step.",
+)
+def plot_command(runs_dirs: tuple[Path, ...], out: Path, selection: Path | None) -> None:
+    """Accuracy vs temperature, per benchmark bars, and (with --selection) accuracy vs step."""
+    from cfteval.reporting.plots import plot_all
+    from cfteval.rundir import load_runs
+
+    if not runs_dirs and selection is None:
+        raise UserError("name a RUNS_DIR, or pass --selection")
+    runs = load_runs(runs_dirs) if runs_dirs else []
+    for path in plot_all(runs, out, selection):
+        console.print(str(path), highlight=False)
+
+
+@main.command("report")
+@click.argument("runs_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option("--title", default=None, help="Page title [default: the folder's name].")
+@click.option(
+    "--max-samples",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Graded samples listed per run (the page grows with each).",
+)
+def report_command(runs_dir: Path, out: Path, title: str | None, max_samples: int) -> None:
+    """Write one self-contained HTML page: tables, plots and graded samples of RUNS_DIR."""
+    from cfteval.reporting.html_report import build_report
+    from cfteval.rundir import load_runs
+    from cfteval.store import write_text_atomic
+
+    runs = load_runs([runs_dir], with_samples=True)
+    page = build_report(runs, title or f"cfteval report — {runs_dir.resolve().name}", max_samples)
+    write_text_atomic(out, page)
+    console.print(f"{out} ({len(runs)} runs, {len(page) // 1024} KiB)", highlight=False)
 
 
 if __name__ == "__main__":

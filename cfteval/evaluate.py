@@ -39,7 +39,7 @@ from cfteval.progress import Progress
 from cfteval.prompts import CritiqueTemplate, template_fingerprint
 from cfteval.records import Completion, Sample, Sampling
 from cfteval.run_setup import mode_info, mode_temperatures, prompt_set
-from cfteval.store import write_json_atomic, write_jsonl_atomic
+from cfteval.rundir import refuse_changed_settings, run_dir_for, write_run
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ class EvalConfig:
     tensor_parallel_size: int = 1
     data_parallel_size: int = 1
     dtype: str = "auto"  # "auto": the backend's best for this machine (see backends.default_dtype)
-    overwrite: bool = False  # regenerate even what the completion cache holds
+    # Regenerate every completion, and replace runs made with other settings in the same folders.
+    overwrite: bool = False
     critique_template: CritiqueTemplate = CritiqueTemplate.PAPER
     critique_temperature: float | None = None  # None: each run's own temperature
     max_attempts: int = 8
@@ -95,11 +96,6 @@ class _Run:
     mode_name: str
     run_dir: Path
     manifest_parts: dict[str, Any]
-
-
-def run_dir_for(out: Path, slug: str, benchmark: str, mode: str, temperature: float) -> Path:
-    """`<out>/<model-slug>/<benchmark>/<mode>/t<temperature>/` (t0.0, t0.6, ...)."""
-    return out / slug / benchmark / mode / f"t{float(temperature)}"
 
 
 def _now() -> str:
@@ -271,6 +267,10 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     check_output_folder(config.out)
     model = resolve_model(config.model)
     runs = plan_runs(config, model)
+    if not config.overwrite:  # before any generation: refusing afterwards would waste it
+        refuse_changed_settings(
+            (run.run_dir, run.manifest_parts | {"limit": config.limit}) for run in runs
+        )
     store_path = config.out / model_slug(config.model) / "completions.jsonl"
     with StoreLock(store_path):
         store = CompletionStore(store_path)
@@ -324,9 +324,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
             **run.manifest_parts,
             **shared,
         )
-        write_jsonl_atomic(run.run_dir / "samples.jsonl", (asdict(s) for s in samples))
-        write_json_atomic(run.run_dir / "metrics.json", metrics)
-        write_json_atomic(run.run_dir / "manifest.json", asdict(manifest))
+        write_run(run.run_dir, [asdict(s) for s in samples], metrics, asdict(manifest))
         results.append(
             RunResult(run.benchmark, run.mode_name, run.temperature, run.run_dir, metrics)
         )

@@ -13,16 +13,44 @@ from pathlib import Path
 from typing import Any
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file and rename, so readers never see half a file."""
+def _umask() -> int:
+    """The process umask (read by setting and restoring it; there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def stage_text(path: Path, text: str) -> str:
+    """Write `text` to a durable temporary file beside `path`; return its name for `commit_staged`.
+
+    mkstemp creates files readable by their owner only (0600); results are shared on group
+    machines, so the file gets the mode an ordinary `open` would give it (0666 less the umask).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return tmp_name
+
+
+def commit_staged(staged: Iterable[tuple[str, Path]]) -> None:
+    """Rename staged temporary files onto their targets (each rename is atomic)."""
+    for tmp_name, path in staged:
         os.replace(tmp_name, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file and rename, so readers never see half a file."""
+    tmp_name = stage_text(path, text)
+    try:
+        commit_staged([(tmp_name, path)])
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

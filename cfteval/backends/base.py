@@ -52,4 +52,3 @@ class Backend:
 
     def close(self) -> None:
         """Free the model (GPU memory, worker processes, connections)."""
-

@@ -127,16 +127,3 @@ def summarize_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
         summary["false_positives"] = sum(r["correct"] and not r["equal"] for r in labelled)
         summary["false_negatives"] = sum(r["equal"] and not r["correct"] for r in labelled)
     return summary
-
-
-def summary_line(summary: dict[str, Any]) -> str:
-    """The one-line summary printed on stderr."""
-    parts = [f"n={summary['n']}", f"accuracy={summary['accuracy']:.2f}%"]
-    if "agreement" in summary:
-        parts += [
-            f"agreement={summary['agreement']:.2f}% ({summary['labelled']} labelled)",
-            f"false_positives={summary['false_positives']}",
-            f"false_negatives={summary['false_negatives']}",
-        ]
-    parts.append(f"timeouts={summary['timeouts']}")
-    return "  ".join(parts)
