@@ -15,7 +15,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from cfteval.grading.safety import has_power_tower, is_acceptable_text, is_tame_expression
+from cfteval.grading.safety import is_safe_to_parse, is_tame_expression
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def to_sympy(text: str) -> Any | None:
 
     Cached: the same gold is compared against many predictions.
     """
-    if len(text) > MAX_SYMBOLIC_CHARS or not is_acceptable_text(text) or has_power_tower(text):
+    if len(text) > MAX_SYMBOLIC_CHARS or not is_safe_to_parse(text):
         return None
     import sympy
     from latex2sympy2_extended import latex2sympy
