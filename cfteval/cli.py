@@ -59,6 +59,28 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
     return list(dict.fromkeys(temperatures))
 
 
+class _GradeTimeout(click.ParamType):
+    """Seconds allowed to grade one answer: finite, above 0 and at most an hour. (A float range
+    accepts `nan`, which then times every item out, and `inf`, which overflows the clock.)"""
+
+    name = "seconds"
+    MAX_SECONDS = 3600.0
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= self.MAX_SECONDS:
+            self.fail(f"{value!r}: give a number of seconds above 0 and at most 3600", param, ctx)
+        return seconds
+
+
+GRADE_TIMEOUT = _GradeTimeout()
+
+
 class _RichProgress(Progress):
     """Rich progress bars for the pipeline's stages (generation, grading)."""
 
@@ -150,7 +172,7 @@ class _RichProgress(Progress):
 )
 @click.option(
     "--grade-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=GRADE_TIMEOUT,
     default=3.0,
     show_default=True,
     help="Seconds allowed to grade one answer.",
@@ -269,7 +291,7 @@ def benchmarks_command(data_dir: Path | None) -> None:
 )
 @click.option(
     "--grade-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=GRADE_TIMEOUT,
     default=3.0,
     show_default=True,
     help="Seconds allowed to grade one pair.",
@@ -278,20 +300,24 @@ def benchmarks_command(data_dir: Path | None) -> None:
 def grade_file_command(
     cases: Path, profile: str, out: Path | None, grade_timeout: float, workers: int | None
 ) -> None:
-    """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out."""
-    import json
+    """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out.
 
-    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows, summary_line
-    from cfteval.store import write_jsonl_atomic
+    Streams: each batch of lines is written as soon as it is graded."""
+    import sys
 
-    rows = grade_cases(read_cases(cases), profile, grade_timeout, workers)
+    from cfteval.grading.grade_file import grade_stream, iter_cases, row_writer, summary_line
+
     if out is None:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+        summary = grade_stream(
+            iter_cases(cases), row_writer(sys.stdout.buffer), profile, grade_timeout, workers
+        )
     else:
-        write_jsonl_atomic(out, rows)
+        with out.open("wb") as handle:
+            summary = grade_stream(
+                iter_cases(cases), row_writer(handle), profile, grade_timeout, workers
+            )
     err_console.print(
-        f"{cases} [{profile}]  {summary_line(summarize_rows(rows))}",
+        f"{cases} [{profile}]  {summary_line(summary)}",
         highlight=False,
         markup=False,
         soft_wrap=True,
@@ -307,9 +333,7 @@ def grade_file_command(
     default=None,
     help="Also grade with this profile and list the samples the two disagree on.",
 )
-@click.option(
-    "--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
-)
+@click.option("--grade-timeout", type=GRADE_TIMEOUT, default=3.0, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="[default: all cores]")
 @click.option("--dry-run", is_flag=True, help="Report only; rewrite nothing.")
 def regrade_command(
@@ -363,9 +387,7 @@ def bench_group() -> None:
     default=None,
     help="Grading data folder [default: $CFTEVAL_GRADING_DIR, else ../shared/grading].",
 )
-@click.option(
-    "--grade-timeout", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
-)
+@click.option("--grade-timeout", type=GRADE_TIMEOUT, default=3.0, show_default=True)
 @click.option(
     "--mv-limit",
     type=click.FloatRange(min=1),

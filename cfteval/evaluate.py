@@ -213,6 +213,7 @@ def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[
             answer_type=draft.problem.answer_type,
             benchmark=draft.problem.benchmark,
             n_choices=len(draft.problem.choices) if draft.problem.choices else None,
+            finish_reason=draft.finish_reason,
         )
         for draft in drafts
     ]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cfteval.grading.equivalence import infer_theoremqa_type, is_equivalent
+from cfteval.grading.equivalence import is_equivalent
+from cfteval.grading.rules import infer_typed_answer as infer_theoremqa_type
 
 
 def check(

@@ -301,8 +301,8 @@ def test_choice_last_stated_answer_wins():
     [
         ("The answer is (D) and (F).", "F"),
         ("Thus, the answer is (C, D, E, F).", "F"),
-        ("The answer is B or C.", "C"),
-        ("The answer is (A)/(B)", "B"),
+        ("The answer is B or C.", None),  # a hedge between answers states none (issue 10)
+        ("The answer is (A)/(B)", None),
         ("The answer is (B) and I think that is right.", "B"),
         ("The answer is (A), B is wrong.", "A"),
     ],
@@ -503,7 +503,7 @@ def test_adversarial_input_is_linear_time(name):
     # extraction is linear and 64 times when it is quadratic. Absolute timings fail under load.
     build = ADVERSARIAL_TEXTS[name]
     small, large = _extraction_seconds(build(8_000)), _extraction_seconds(build(64_000))
-    assert large <= 24 * small + 0.05
+    assert large <= 24 * small + 0.25
 
 
 @pytest.mark.parametrize(
@@ -596,10 +596,10 @@ def test_a_box_may_label_its_option_text(text, expected):
         ("The answer is A, B, and D.", "D"),
         ("The answer is (C) and (E) is wrong because it double counts.", "C"),
         ("The answer is (H), (G) being the opposite effect.", "H"),
-        ("The answer is (B) or (K).", "B"),  # K is not among the ten options
+        ("The answer is (B) or (K).", None),  # a hedge, whatever the options
         ("The answer is (N/A).", None),
         ("The answer is $\\textrm{(C)}$.", "C"),
-        ("(B) or (D)", "D"),
+        ("(B) or (D)", None),
         ("Weighing it all, the answer is (C", "C"),  # cut off right after the letter
     ],
 )

@@ -161,6 +161,42 @@ def _sample_values(expr: Any, symbols: list[Any], point: int) -> Any | None:
     return _evaluate(expr.xreplace(substitution))
 
 
+# Names models and golds give an arbitrary constant (of integration, of a general solution).
+_CONSTANT_NAMES = frozenset(
+    "A B C D K c k C_1 C_2 c_1 c_2 C_{1} C_{2} c_{1} c_{2} C_0 c_0 C_{0} c_{0}".split()
+)
+
+
+def rename_arbitrary_constant(pred: Any, gold: Any) -> Any | None:
+    """`pred` with its arbitrary constant renamed to the gold's, or None when there is none.
+
+    Applies only when the two differ in exactly one symbol each, both are usual constant names
+    (`C`, `c`, `A`, `K`, `C_1`, ...), each side also has a variable (`C e^{-2t}`, not `2C`),
+    and each side is linear in its constant (a factor or a term, as constants of integration
+    and general solutions are). So `C e^{-2t}` = `c e^{-2t}` = `A e^{-2t}`, but `2a` ≠ `2b`."""
+    import sympy
+
+    if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
+        return None
+    pred_only = pred.free_symbols - gold.free_symbols
+    gold_only = gold.free_symbols - pred.free_symbols
+    if len(pred_only) != 1 or len(gold_only) != 1:
+        return None
+    (pred_constant,), (gold_constant,) = pred_only, gold_only
+    if str(pred_constant) not in _CONSTANT_NAMES or str(gold_constant) not in _CONSTANT_NAMES:
+        return None
+    if not gold.free_symbols - {gold_constant}:
+        return None
+    try:
+        if sympy.diff(pred, pred_constant).has(pred_constant):
+            return None
+        if sympy.diff(gold, gold_constant).has(gold_constant):
+            return None
+    except Exception:  # noqa: BLE001 - an odd tree: no renaming
+        return None
+    return pred.xreplace({pred_constant: gold_constant})
+
+
 def expressions_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
     """Two scalar sympy expressions denote the same value (or the same function of the same symbols)."""
     import sympy
@@ -299,7 +335,12 @@ def _positive_forms(relation: Any) -> list[tuple[Any, bool]] | None:
 
 
 def relations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
-    """Inequalities match when each part is a positive multiple of a part of the other, same strictness."""
+    """Inequalities match when each part is a positive multiple of a part of the other, same strictness.
+
+    A relation between constants (`0 < 1`, `\\sqrt{3} > \\sqrt{2}`) is a truth value, not a
+    condition on anything: two of them never match here (only as identical text)."""
+    if not getattr(pred, "free_symbols", None) or not getattr(gold, "free_symbols", None):
+        return False
     pred_forms, gold_forms = _positive_forms(pred), _positive_forms(gold)
     if pred_forms is None or gold_forms is None or len(pred_forms) != len(gold_forms):
         return False
