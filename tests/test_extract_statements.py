@@ -208,8 +208,37 @@ def test_choice_forms_from_real_samples(text, expected):
 
 def test_the_incorrect_answer_phrase_is_no_statement_for_maths():
     text = "The incorrect answer is 5, the other one works."
-    assert extract_answer(text, "math", last_number_fallback=False) is None
+    assert extract_answer(text, "math", plain_number_answers=False) is None
 
 
 def test_an_ordinal_after_an_article():
     assert extract_answer("The answer is the 3rd day.", "math") == "3rd day"
+
+
+# --- the last-number fallback on benchmarks whose answers are not plain numbers ---------------
+
+COUNTING = "There are 33 multiples of 3 and 20 of 5, and 6 of 15. "
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (COUNTING + "So the count is 33 + 20 - 6 = 47.", "47"),
+        (COUNTING + "Thus there are 47 such integers.", "47"),
+        (COUNTING + "Therefore, 47.", "47"),
+        (COUNTING + "Hence x = 47.", "47"),
+        (COUNTING + "In total we get 47 integers.", "47"),
+        ("The probability is one half, i.e. 1/2.", "1/2"),
+        ("Multiply 3 by 4 to get 12.", "12"),
+        (COUNTING + "but I am not sure whether to count 47 or not", None),
+        (COUNTING + "We still need to subtract the 6 multiples of 15 from 53 before", None),
+        ("zz qq 47", None),
+        ("We need 3 boxes of 4 items, which gives 12 items. Hmm, and 2 left over", None),
+    ],
+)
+def test_a_last_number_counts_where_its_sentence_states_it(text, expected):
+    assert extract_answer(text, "math", plain_number_answers=False) == expected
+
+
+def test_plain_number_benchmarks_keep_the_whole_fallback():
+    assert extract_answer("zz qq 47", "math", plain_number_answers=True) == "47"

@@ -156,10 +156,18 @@ _CONCLUDING = r"(?:therefore|thus|hence|so|finally|overall|in[ \t]+total|altoget
 _CLOSING_RE = re.compile(
     rf"(?:^(?:{_CONCLUDING})?|\b{_CONCLUDING}|,[ \t]+)"
     r"(?:the[ \t]+[^=.!?\n]{1,80}?[ \t]+(?:is|are|equals|was|comes[ \t]+to)[ \t]+"
-    rf"(?:equal[ \t]+to[ \t]+)?{_VALUE}(?![\d/^_])"
+    rf"(?:equal[ \t]+to[ \t]+)?{_VALUE}(?![\d/^_])(?=[ \t]*(?:[.!?,;:)]|[A-Za-z\\]|$))"
     rf"|{_VALUE}[ \t]+(?:is|are)[ \t]+(?:the[ \t]+)?(?:correct|final|required|desired|right)\b)",
     re.IGNORECASE,
 )
+# `_stated_last_number`: where a sentence starts, what states a value, what may follow it.
+_SENTENCE_START_RE = re.compile(r"(?<!i\.e)(?<!e\.g)[.!?](?=[ \t]+\S)|\n")
+_STATING_CUE_RE = re.compile(
+    r"\b(?:so|thus|therefore|hence|is|are|was|were|equals?|gets?|got|gives?|total|result|answer"
+    r"|makes?|becomes?|comes|yields?|obtain)\b|[=:]|\bi\.e\.",
+    re.IGNORECASE,
+)
+_UNITS_TO_END_RE = re.compile(r"(?:[ \t]*\$?[ \t]*[A-Za-z%°]+\.?){0,3}[ \t]*[.!)]*[ \t]*$")
 # A math span longer than this is never taken whole by the last-number fallback.
 _STRUCTURED_SPAN_MAX_CHARS = 200
 
@@ -170,7 +178,7 @@ def extract_answer(
     *,
     n_choices: int | None = None,
     finish_reason: str | None = None,
-    last_number_fallback: bool = True,
+    plain_number_answers: bool = True,
 ) -> str | None:
     """The final answer stated in `text`, as written, or None when none is stated.
 
@@ -178,8 +186,8 @@ def extract_answer(
     (4 → A-D; None → A-J). The rules for each type are in this module's docstring.
     `finish_reason` "length" (cut at max tokens) and a text that ends in a degenerate loop
     leave only stated answers (rules 1-3): the fallbacks would pick a stray number of
-    unfinished work. `last_number_fallback=False` (benchmarks whose answers are expressions)
-    drops rule 6.
+    unfinished work. `plain_number_answers=False` (benchmarks whose answers are expressions)
+    restricts rule 6 to a last number that its sentence states (`_stated_last_number`).
     """
     text = until_end_of_turn(text)
     if answer_type == "multiple_choice":
@@ -188,11 +196,11 @@ def extract_answer(
         return None
     unfinished = finish_reason == "length" or ends_in_loop(text)
     if answer_type == "math":
-        return _extract_math(text, fallbacks=not unfinished, last_number=last_number_fallback)
+        return _extract_math(text, fallbacks=not unfinished, any_number=plain_number_answers)
     if answer_type == "bool":
         return _extract_bool(text, closing_verdict=not unfinished)
     if answer_type in ("integer", "float"):
-        return _extract_number(text, fallback=last_number_fallback and not unfinished)
+        return _extract_number(text, fallback=not unfinished)
     if answer_type == "option":
         return _extract_option(text)
     if answer_type == "list":
@@ -315,12 +323,31 @@ def closing_statement(text: str) -> str | None:
     return strip_wrappers(value) or None
 
 
-def _extract_math(text: str, *, fallbacks: bool = True, last_number: bool = True) -> str | None:
+def _stated_last_number(text: str) -> str | None:
+    """The last-number fallback for answers that are not plain numbers: the last number counts
+    only when its sentence states it — a stating word before it ("so", "is", "=", "get",
+    "total", ...) and at most a few words (units) after it. So "Multiply 3 by 4 to get 12."
+    gives 12, but junk ("zz qq 47") and musings ("whether to count 47 or not") give nothing."""
+    number = _last_number_match(text)
+    if number is None:
+        return None
+    start = max(0, number.start() - _CLOSING_WINDOW)
+    boundary = None
+    for boundary in _SENTENCE_START_RE.finditer(text, start, number.start()):  # noqa: B007
+        pass
+    before = text[boundary.end() if boundary else start : number.start()]
+    after = text[number.end() : number.end() + _CLOSING_WINDOW]
+    if not _STATING_CUE_RE.search(before) or not _UNITS_TO_END_RE.match(after):
+        return None
+    return _last_number_answer(text)
+
+
+def _extract_math(text: str, *, fallbacks: bool = True, any_number: bool = True) -> str | None:
     answer = stated_answer(text)
     if answer is not None or not fallbacks:
         return answer
-    rules = (closing_statement, _last_bold_answer, _last_math_answer, _last_number_answer)
-    for rule in rules if last_number else rules[:3]:
+    last_number_rule = _last_number_answer if any_number else _stated_last_number
+    for rule in (closing_statement, _last_bold_answer, _last_math_answer, last_number_rule):
         answer = rule(text)
         if answer is not None:
             logger.debug("math answer from fallback %s", rule.__name__)

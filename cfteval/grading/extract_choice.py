@@ -83,7 +83,8 @@ _EQUATION_AFTER_RE = re.compile(r"[ \t]*(?:=|\\approx|<|>|\\le|\\ge)")
 # several stated answers. The joined letter must end there ("B or C.", "(F)", "(E),"): in
 # "(C) and (E) is wrong" or "(H), (G) being the opposite" a new clause starts instead.
 _JOINED_LETTER_RE = re.compile(
-    r"\)?[ \t]*(?:,[ \t]*(?:and|or)\b|,|/|&|\band\b|\bor\b)[ \t]*"
+    r"\)?[ \t]*(?:,[ \t]*(?:and|or)\b|,|/|&|\band\b|\bor\b)"
+    r"(?:[ \t]+(?:maybe|perhaps|possibly|else|even))?[ \t]*"
     r"\(?([A-Z])\)?+(?=[ \t]*(?:[,./;:!?)*$}]|\band\b|\bor\b|\n|$))"
 )
 # A box holding a letter, alone or labelling its option text: `B`, `(B)`, `(b)`, `(B) 36`,

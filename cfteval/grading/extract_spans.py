@@ -110,6 +110,7 @@ _TEXT_COMMAND_RE = re.compile(
     r"\s?\{[^{}]*\}"
 )
 _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_WORD_THEN_NUMBER_RE = re.compile(r"(?<![\\A-Za-z])([A-Za-z]{2,})[ \t]+[-+]?\d")
 _SENTENCE_BREAK_RE = re.compile(r"[.!?]\s+[A-Z]")
 
 
@@ -290,6 +291,9 @@ def bare_answer(text: str) -> str | None:
     answer = strip_wrappers(text)
     if not answer or len(answer) > BARE_MAX_CHARS or "\n" in answer:
         return None
+    lead = _WORD_THEN_NUMBER_RE.search(answer)
+    if lead is not None and lead.group(1).lower() not in _MATH_WORDS:
+        return None  # "qq 0", "page 12": a word before a number is text, not a product
     return None if reads_as_prose(answer) else answer
 
 

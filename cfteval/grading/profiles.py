@@ -71,7 +71,7 @@ def grade_one(item: GradeItem, profile: str = "cfteval") -> GradeResult:
         item.answer_type,
         n_choices=item.n_choices or rules.choices,
         finish_reason=item.finish_reason,
-        last_number_fallback=rules.last_number_fallback,
+        plain_number_answers=rules.plain_number_answers,
     )
     correct = extracted is not None and bool(
         equivalent(extracted, item.gold, item.answer_type, rules=rules)

@@ -8,7 +8,9 @@ it, and adding a benchmark stays one YAML file. The keys (all optional):
       relative_tolerance: 1e-4   # for answers written as decimals; 0 = exact (GSM8K, AIME)
       typed_answers: false       # TheoremQA: the answer type follows from the gold's shape
       choices: 4                 # multiple choice: how many letters are valid (4 → A-D)
-      last_number_fallback: true # an unstated answer may be the text's last number (GSM8K-style)
+      plain_number_answers: true # answers are plain numbers: an unstated answer may be the
+                                 # text's last number (GSM8K-style); false: only a last number
+                                 # its sentence states ("so the total is 47", not "zz qq 47")
       aliases: [gpqa]            # other names grade-file accepts for this benchmark
 
 `rules_for(name)` looks a benchmark up by its name or an alias (exact match, never a prefix); an
@@ -26,7 +28,7 @@ from cfteval.errors import UserError
 from cfteval.records import AnswerType
 
 MATH_REL_TOL = 1e-4
-_KEYS = {"relative_tolerance", "typed_answers", "choices", "last_number_fallback", "aliases"}
+_KEYS = {"relative_tolerance", "typed_answers", "choices", "plain_number_answers", "aliases"}
 _INTEGER = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _OPTION = re.compile(r"\(?[a-eA-E]\)")
@@ -39,7 +41,7 @@ class GradingRules:
     relative_tolerance: float = MATH_REL_TOL
     typed_answers: bool = False
     choices: int | None = None
-    last_number_fallback: bool = True
+    plain_number_answers: bool = True
     aliases: tuple[str, ...] = ()
 
 
@@ -70,7 +72,7 @@ def parse_rules(section: Any, where: str) -> GradingRules:
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise UserError(f"{where}: grading.aliases must be a list of names")
     flags = {}
-    for key in ("typed_answers", "last_number_fallback"):
+    for key in ("typed_answers", "plain_number_answers"):
         value = section.get(key, getattr(DEFAULT_RULES, key))
         if not isinstance(value, bool):
             raise UserError(f"{where}: grading.{key} must be true or false")
