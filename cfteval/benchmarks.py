@@ -380,6 +380,7 @@ class BenchmarkSummary:
     source: str
     answer_type: str
     error: str | None = None
+    hub_unreachable: bool = False  # the error is "no network": one message covers them all
 
 
 def describe_benchmarks(data_dir: Path | str | None = None) -> list[BenchmarkSummary]:
@@ -387,11 +388,13 @@ def describe_benchmarks(data_dir: Path | str | None = None) -> list[BenchmarkSum
     summaries = []
     for name in _specs():
         spec = get_spec(name)
+        unreachable = False
         try:
             rows: int | None = len(load_problems(name, data_dir))
             error = None
         except UserError as failure:
             rows, error = None, str(failure)
+            unreachable = isinstance(failure, loaders.HubUnreachable)
         summaries.append(
             BenchmarkSummary(
                 name=name,
@@ -400,6 +403,7 @@ def describe_benchmarks(data_dir: Path | str | None = None) -> list[BenchmarkSum
                 source=data_source(name, data_dir),
                 answer_type=spec.answer_type,
                 error=error,
+                hub_unreachable=unreachable,
             )
         )
     return summaries

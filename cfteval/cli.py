@@ -271,9 +271,20 @@ def benchmarks_command(data_dir: Path | None) -> None:
         rows = str(summary.rows) if summary.error is None else "[red]unavailable[/]"
         table.add_row(summary.name, rows, summary.source, summary.answer_type)
     console.print(table)
+    hub_down = [s for s in summaries if s.hub_unreachable]
     for summary in summaries:
-        if summary.error is not None:
-            console.print(f"[red]{summary.name}:[/] {summary.error}", highlight=False)
+        if summary.error is not None and not summary.hub_unreachable:
+            console.print(f"[red]{summary.name}:[/] {escape(summary.error)}", highlight=False)
+    if hub_down:  # one message for all: the same cause and the same fix
+        console.print(
+            f"[red]{', '.join(s.name for s in hub_down)}:[/] the dataset hub is unreachable. "
+            "Supply local copies as <data_dir>/<file> (the `local.file` of each "
+            "benchmarks/*.yaml) and pass --data-dir <data_dir> or set CFTEVAL_DATA_DIR; or set "
+            "HF_DATASETS_OFFLINE=1 to use copies already in the datasets cache.",
+            highlight=False,
+        )
+    if all(summary.rows is None for summary in summaries):
+        raise UserError("no benchmark could be loaded")
 
 
 # --- grading commands (grade-file, regrade, bench grading); logic in cfteval/grading/grade_file.py,
@@ -403,12 +414,16 @@ def bench_grading_command(
 
     pairs = bench_grading.load_pairs(data_dir or bench_grading.default_data_dir(), n_pairs)
     ours = bench_grading.bench_cfteval(pairs, workers, grade_timeout)
-    theirs = bench_grading.bench_math_verify(pairs, mv_limit)
+    theirs = bench_grading.bench_math_verify(pairs, mv_limit, processes=ours.workers)
     console.print(bench_grading.bench_table([ours, theirs]))
     ratio = (
         ours.items_per_second / theirs.items_per_second if theirs.items_per_second else float("inf")
     )
-    console.print(f"ratio cfteval / math-verify: {ratio:.2f}x", highlight=False)
+    console.print(
+        f"ratio cfteval / math-verify: {ratio:.2f}x "
+        f"(both with {ours.workers} processes, so also {ratio:.2f}x per process)",
+        highlight=False,
+    )
 
 
 # --- model commands; logic in cfteval/model_pull.py.
