@@ -26,6 +26,10 @@ from cfteval.grading.safety import is_safe_to_parse, script_nesting
         ("A e^{-2t}", "C e^{-2t}", True),
         ("C_1 \\cos t", "c_1 \\cos t", True),
         ("C e^{-3t}", "C e^{-2t}", False),
+        ("c_1 \\cos 2t + c_2 \\sin 2t", "A \\cos 2t + B \\sin 2t", True),
+        ("c_2 \\cos 2t + c_1 \\sin 2t", "A \\cos 2t + B \\sin 2t", True),
+        ("c_1 \\cos 2t + c_2 \\sin 3t", "A \\cos 2t + B \\sin 2t", False),
+        ("c_1 \\cos 2t + c_1 \\sin 2t", "A \\cos 2t + B \\sin 2t", False),
         ("2b", "2a", False),  # not constant names
         ("2C", "2A", False),  # no variable: a value, not a family of solutions
         ("C^2 e^{t}", "A^2 e^{t}", False),  # not linear in the constant

@@ -553,9 +553,9 @@ def _symbolic_equal(
         return symbolic.equations_equal(pred_expr, gold_expr, rel_tol)
     if symbolic.expressions_equal(pred_expr, gold_expr, rel_tol):
         return True
-    renamed = symbolic.rename_arbitrary_constant(pred_expr, gold_expr)
-    if renamed is not None and symbolic.expressions_equal(renamed, gold_expr, rel_tol):
-        return True  # `A e^{-2t}` for `C e^{-2t}`: the constant's name is arbitrary
+    for renamed in symbolic.rename_arbitrary_constant(pred_expr, gold_expr):
+        if symbolic.expressions_equal(renamed, gold_expr, rel_tol):
+            return True  # `A e^{-2t}` for `C e^{-2t}`: a constant's name is arbitrary
     if pred_percent != gold_percent:  # `X%` may also be read as X/100
         if pred_percent:
             return symbolic.expressions_equal(pred_expr / 100, gold_expr, rel_tol)

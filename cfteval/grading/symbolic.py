@@ -163,38 +163,42 @@ def _sample_values(expr: Any, symbols: list[Any], point: int) -> Any | None:
 
 # Names models and golds give an arbitrary constant (of integration, of a general solution).
 _CONSTANT_NAMES = frozenset(
-    "A B C D K c k C_1 C_2 c_1 c_2 C_{1} C_{2} c_{1} c_{2} C_0 c_0 C_{0} c_{0}".split()
+    "A B C D K c k C_1 C_2 c_1 c_2 C_{1} C_{2} c_{1} c_{2} C_0 c_0 C_{0} c_{0} A_1 A_2 B_1 B_2"
+    " A_{1} A_{2} B_{1} B_{2}".split()
 )
 
 
-def rename_arbitrary_constant(pred: Any, gold: Any) -> Any | None:
-    """`pred` with its arbitrary constant renamed to the gold's, or None when there is none.
+def rename_arbitrary_constant(pred: Any, gold: Any) -> list[Any]:
+    """`pred` with its arbitrary constants renamed to the gold's, one candidate per way of
+    pairing them up; [] when there is nothing to rename.
 
-    Applies only when the two differ in exactly one symbol each, both are usual constant names
-    (`C`, `c`, `A`, `K`, `C_1`, ...), each side also has a variable (`C e^{-2t}`, not `2C`),
-    and each side is linear in its constant (a factor or a term, as constants of integration
-    and general solutions are). So `C e^{-2t}` = `c e^{-2t}` = `A e^{-2t}`, but `2a` ≠ `2b`."""
+    Applies only when the two differ in the same number of symbols (one or two: `C`, or `c_1`
+    and `c_2`), all usual constant names (`C`, `c`, `A`, `B`, `K`, `C_1`, ...), each side also
+    has a variable (`C e^{-2t}`, not `2C`), and each side is linear in each constant (a factor
+    or a term, as constants of integration and general solutions are). So `C e^{-2t}` =
+    `A e^{-2t}` and `c_1 \\cos 2t + c_2 \\sin 2t` = `A \\cos 2t + B \\sin 2t`, but `2a` ≠ `2b`."""
+    from itertools import permutations
+
     import sympy
 
     if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
-        return None
-    pred_only = pred.free_symbols - gold.free_symbols
-    gold_only = gold.free_symbols - pred.free_symbols
-    if len(pred_only) != 1 or len(gold_only) != 1:
-        return None
-    (pred_constant,), (gold_constant,) = pred_only, gold_only
-    if str(pred_constant) not in _CONSTANT_NAMES or str(gold_constant) not in _CONSTANT_NAMES:
-        return None
-    if not gold.free_symbols - {gold_constant}:
-        return None
+        return []
+    pred_only = sorted(pred.free_symbols - gold.free_symbols, key=str)
+    gold_only = sorted(gold.free_symbols - pred.free_symbols, key=str)
+    if not 1 <= len(pred_only) == len(gold_only) <= 2:
+        return []
+    names = {str(symbol) for symbol in (*pred_only, *gold_only)}
+    if not names <= _CONSTANT_NAMES or not gold.free_symbols - set(gold_only):
+        return []
     try:
-        if sympy.diff(pred, pred_constant).has(pred_constant):
-            return None
-        if sympy.diff(gold, gold_constant).has(gold_constant):
-            return None
+        for expr, constants in ((pred, pred_only), (gold, gold_only)):
+            if any(sympy.diff(expr, constant).has(constant) for constant in constants):
+                return []
     except Exception:  # noqa: BLE001 - an odd tree: no renaming
-        return None
-    return pred.xreplace({pred_constant: gold_constant})
+        return []
+    return [
+        pred.xreplace(dict(zip(pred_only, order, strict=True))) for order in permutations(gold_only)
+    ]
 
 
 def expressions_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
