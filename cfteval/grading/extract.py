@@ -147,6 +147,7 @@ _LATEX_COMMAND_RE = re.compile(r"\\text\{[^{}]*\}|\\[A-Za-z]+")
 LOOP_MIN_REPEATS = 4
 LOOP_MIN_CHARS = 160
 _LOOP_TAIL_CHARS = 4000
+_LOOP_PROBE_CHARS = 40
 # A closing sentence that states a value (see `closing_statement`).
 _CLOSING_WINDOW = 600
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z$\\\d-])|\n+")
@@ -227,6 +228,10 @@ def ends_in_loop(text: str) -> bool:
     LOOP_MIN_REPEATS periods) repeats one unit, as a model that lost its way does until cut at max
     tokens. Period by period, one slice comparison each: quadratic only in the bounded tail."""
     tail = text.rstrip()[-_LOOP_TAIL_CHARS:]
+    # A loop repeats its last stretch: when the last 40 characters occur only once, there is
+    # none (one fast count instead of a period-by-period scan for almost every text).
+    if len(tail) < LOOP_MIN_CHARS or tail.count(tail[-_LOOP_PROBE_CHARS:]) < 2:
+        return False
     for period in range(1, len(tail) // LOOP_MIN_REPEATS + 1):
         span = max(LOOP_MIN_REPEATS * period, LOOP_MIN_CHARS)
         if span > len(tail):
