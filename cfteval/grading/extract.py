@@ -60,6 +60,8 @@ import logging
 import re
 
 from cfteval.grading.extract_choice import extract_choice
+from cfteval.grading.extract_ending import NUMBER_RE as _NUMBER_RE
+from cfteval.grading.extract_ending import closing_statement, ends_in_loop, stated_last_number
 from cfteval.grading.extract_spans import (
     bare_answer,
     ends_in_open_box,
@@ -77,12 +79,6 @@ logger = logging.getLogger(__name__)
 
 ANSWER_TYPES = ("math", "multiple_choice", "bool", "integer", "float", "option", "list")
 
-# A number as written: thousands separators, decimals, a fraction a/b. Not preceded by a
-# word character, a point or a slash, so the "2" of "x2" or "q_2" and a lone denominator are skipped.
-_NUMBER_RE = re.compile(
-    r"(?<![\w./])-?√?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?(?:√\d+)?"
-    r"(?:/\d+(?![\d]|\.\d))?(?:[ \t]?\\?%)?"
-)
 # A leading number with optional scientific notation ("3.83e35", "4.7 \times 10^{-34}") and %.
 _LEADING_NUMBER_RE = re.compile(
     r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -143,32 +139,6 @@ _ANSWER_STATED_RE = re.compile(r"answer|\\boxed|####", re.IGNORECASE)
 _EQUALS_RE = re.compile("=")
 _VARIABLE_RE = re.compile(r"[A-Za-z]")
 _LATEX_COMMAND_RE = re.compile(r"\\text\{[^{}]*\}|\\[A-Za-z]+")
-# A degenerate loop: the text's tail repeats one unit this many times over this many characters.
-LOOP_MIN_REPEATS = 4
-LOOP_MIN_CHARS = 160
-_LOOP_TAIL_CHARS = 4000
-_LOOP_PROBE_CHARS = 40
-# A closing sentence that states a value (see `closing_statement`).
-_CLOSING_WINDOW = 600
-_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z$\\\d-])|\n+")
-_VALUE = rf"(\$[^$\n]{{1,200}}\$|{_NUMBER_RE.pattern})"
-_NEGATION_RE = re.compile(r"\b(?:incorrect|wrong|not|never|isn't|cannot)\b", re.IGNORECASE)
-_CONCLUDING = r"(?:therefore|thus|hence|so|finally|overall|in[ \t]+total|altogether),?[ \t]+"
-_CLOSING_RE = re.compile(
-    rf"(?:^(?:{_CONCLUDING})?|\b{_CONCLUDING}|,[ \t]+)"
-    r"(?:the[ \t]+[^=.!?\n]{1,80}?[ \t]+(?:is|are|equals|was|comes[ \t]+to)[ \t]+"
-    rf"(?:equal[ \t]+to[ \t]+)?{_VALUE}(?![\d/^_])(?=[ \t]*(?:[.!?,;:)]|[A-Za-z\\]|$))"
-    rf"|{_VALUE}[ \t]+(?:is|are)[ \t]+(?:the[ \t]+)?(?:correct|final|required|desired|right)\b)",
-    re.IGNORECASE,
-)
-# `_stated_last_number`: where a sentence starts, what states a value, what may follow it.
-_SENTENCE_START_RE = re.compile(r"(?<!i\.e)(?<!e\.g)[.!?](?=[ \t]+\S)|\n")
-_STATING_CUE_RE = re.compile(
-    r"\b(?:so|thus|therefore|hence|is|are|was|were|equals?|gets?|got|gives?|total|result|answer"
-    r"|makes?|becomes?|comes|yields?|obtain)\b|[=:]|\bi\.e\.",
-    re.IGNORECASE,
-)
-_UNITS_TO_END_RE = re.compile(r"(?:[ \t]*\$?[ \t]*[A-Za-z%°]+\.?){0,3}[ \t]*[.!)]*[ \t]*$")
 # A math span longer than this is never taken whole by the last-number fallback.
 _STRUCTURED_SPAN_MAX_CHARS = 200
 
@@ -221,24 +191,6 @@ def until_end_of_turn(text: str) -> str:
         if _ANSWER_STATED_RE.search(text, 0, question.start()):
             return text[: question.start()]
     return text
-
-
-def ends_in_loop(text: str) -> bool:
-    """Whether `text` ends in a degenerate loop: its last stretch (at least LOOP_MIN_CHARS and
-    LOOP_MIN_REPEATS periods) repeats one unit, as a model that lost its way does until cut at max
-    tokens. Period by period, one slice comparison each: quadratic only in the bounded tail."""
-    tail = text.rstrip()[-_LOOP_TAIL_CHARS:]
-    # A loop repeats its last stretch: when the last 40 characters occur only once, there is
-    # none (one fast count instead of a period-by-period scan for almost every text).
-    if len(tail) < LOOP_MIN_CHARS or tail.count(tail[-_LOOP_PROBE_CHARS:]) < 2:
-        return False
-    for period in range(1, len(tail) // LOOP_MIN_REPEATS + 1):
-        span = max(LOOP_MIN_REPEATS * period, LOOP_MIN_CHARS)
-        if span > len(tail):
-            break
-        if tail[-span:-period] == tail[-span + period :]:
-            return True
-    return False
 
 
 def stated_answer(text: str) -> str | None:
@@ -313,44 +265,14 @@ def _last_number_answer(text: str) -> str | None:
     return number.group()
 
 
-def closing_statement(text: str) -> str | None:
-    """The value a closing sentence states: "Therefore, the probability ... is 2/3.", "The speed
-    is 60 km/h, which ...", "Therefore 17 is the correct sum of 8 and 9." (the value, not the
-    last number). Only the text's last sentence counts."""
-    tail = text.rstrip()[-_CLOSING_WINDOW:]
-    sentences = [part for part in _SENTENCE_SPLIT_RE.split(tail) if part.strip()]
-    if not sentences:
-        return None
-    match = _CLOSING_RE.search(sentences[-1].strip())
-    if match is None or _NEGATION_RE.search(match.group()):
-        return None  # "The incorrect answer is 5", "the sum is not 12"
-    value = match.group(1) or match.group(2)
-    return strip_wrappers(value) or None
-
-
-def _stated_last_number(text: str) -> str | None:
-    """The last-number fallback for answers that are not plain numbers: the last number counts
-    only when its sentence states it — a stating word before it ("so", "is", "=", "get",
-    "total", ...) and at most a few words (units) after it. So "Multiply 3 by 4 to get 12."
-    gives 12, but junk ("zz qq 47") and musings ("whether to count 47 or not") give nothing."""
-    number = _last_number_match(text)
-    if number is None:
-        return None
-    start = max(0, number.start() - _CLOSING_WINDOW)
-    boundary = None
-    for boundary in _SENTENCE_START_RE.finditer(text, start, number.start()):  # noqa: B007
-        pass
-    before = text[boundary.end() if boundary else start : number.start()]
-    after = text[number.end() : number.end() + _CLOSING_WINDOW]
-    if not _STATING_CUE_RE.search(before) or not _UNITS_TO_END_RE.match(after):
-        return None
-    return _last_number_answer(text)
-
-
 def _extract_math(text: str, *, fallbacks: bool = True, any_number: bool = True) -> str | None:
     answer = stated_answer(text)
     if answer is not None or not fallbacks:
         return answer
+
+    def _stated_last_number(text: str) -> str | None:
+        return stated_last_number(text, _last_number_match, _last_number_answer)
+
     last_number_rule = _last_number_answer if any_number else _stated_last_number
     for rule in (closing_statement, _last_bold_answer, _last_math_answer, last_number_rule):
         answer = rule(text)
