@@ -107,37 +107,47 @@ def bench_cfteval(pairs: list[Pair], workers: int | None, timeout: float) -> Ben
     )
 
 
-def bench_math_verify(pairs: list[Pair], limit: float) -> BenchResult:
-    """Math-Verify over the non-pathological pairs in a child process, killed after `limit` s."""
+def bench_math_verify(pairs: list[Pair], limit: float, processes: int = 1) -> BenchResult:
+    """Math-Verify over the non-pathological pairs in `processes` child processes (one shard
+    each, the same number of processes cfteval's pool used: like with like), all killed after
+    `limit` s. Throughput is the pairs done over the slowest child's time."""
     if importlib.util.find_spec("math_verify") is None:
         raise UserError("Math-Verify is not installed (pip install math-verify)")
     usable = [p for p in pairs if not p.pathological]
     skipped = len(pairs) - len(usable)
+    processes = max(1, min(processes, len(usable) or 1))
     with tempfile.TemporaryDirectory(prefix="cfteval-bench-") as tmp:
-        pairs_path, progress_path = Path(tmp) / "pairs.jsonl", Path(tmp) / "progress.json"
-        pairs_path.write_text(
-            "".join(json.dumps([p.gold, p.pred]) + "\n" for p in usable), encoding="utf-8"
-        )
-        child = subprocess.Popen(
-            [sys.executable, "-m", "cfteval.bench_grading", str(pairs_path), str(progress_path)],
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            child.wait(timeout=limit)
-            stopped = False
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-            stopped = True
-        done, seconds = (
-            json.loads(progress_path.read_text()) if progress_path.is_file() else (0, 0.0)
-        )
+        children = []
+        for shard in range(processes):
+            pairs_path = Path(tmp) / f"pairs{shard}.jsonl"
+            progress_path = Path(tmp) / f"progress{shard}.json"
+            pairs_path.write_text(
+                "".join(json.dumps([p.gold, p.pred]) + "\n" for p in usable[shard::processes]),
+                encoding="utf-8",
+            )
+            command = [sys.executable, "-m", "cfteval.bench_grading", str(pairs_path)]
+            child = subprocess.Popen([*command, str(progress_path)], stdin=subprocess.DEVNULL)
+            children.append((child, progress_path))
+        deadline, stopped, failed = time.monotonic() + limit, False, 0
+        for child, _ in children:
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                stopped = True
+            failed += child.returncode not in (0, None) and not stopped
+        progress = [
+            json.loads(path.read_text()) if path.is_file() else (0, 0.0) for _, path in children
+        ]
+    done = sum(count for count, _ in progress)
+    seconds = max((elapsed for _, elapsed in progress), default=0.0)
     notes = [f"{skipped} pathological pairs not given to it"]
     if stopped:
         notes.append(f"stopped at the {limit:g}s limit after {done} of {len(usable)} pairs")
-    elif child.returncode != 0:
-        notes.append(f"child exited with code {child.returncode} after {done} pairs")
-    return BenchResult("math-verify", done, seconds, 1, "; ".join(notes))
+    elif failed:
+        notes.append(f"{failed} children failed after {done} pairs")
+    return BenchResult("math-verify", done, seconds, processes, "; ".join(notes))
 
 
 def _math_verify_child(pairs_path: str, progress_path: str) -> None:

@@ -26,6 +26,7 @@ import yaml
 
 from cfteval import loaders
 from cfteval.errors import UserError
+from cfteval.grading.rules import DEFAULT_RULES, GradingRules, parse_rules
 from cfteval.records import ANSWER_TYPES, Problem
 from cfteval.rows import GOLD_RULES, PER_ROW, RowRules, last_boxed, parse_row
 
@@ -66,6 +67,7 @@ _TOP_KEYS = {
     "meta",
     "flags",
     "question_suffix",
+    "grading",
 }
 _LOCAL_KEYS = {"file", "format", "member", "password"}
 _HUB_KEYS = {"id", "config", "configs", "split", "revision", "fields", "gold", "meta", "flags"}
@@ -109,6 +111,7 @@ class BenchmarkSpec:
     yaml_path: Path
     zip_member: str | None = None
     zip_password: str | None = None
+    grading: GradingRules = DEFAULT_RULES  # the `grading:` section (grading/rules.py)
 
     @property
     def config(self) -> str | None:
@@ -209,6 +212,7 @@ def _parse_spec(path: Path) -> BenchmarkSpec:
         yaml_path=path,
         zip_member=local.get("member"),
         zip_password=local.get("password"),
+        grading=parse_rules(doc.get("grading"), str(path)),
     )
 
 
@@ -238,6 +242,11 @@ def _names_at_import() -> tuple[str, ...]:
 
 # The registered benchmarks in the paper's order (MATH-500, the validation set, last).
 BENCHMARK_NAMES: tuple[str, ...] = _names_at_import()
+
+
+def all_specs() -> list[BenchmarkSpec]:
+    """Every registered benchmark's spec, in listing order."""
+    return list(_specs().values())
 
 
 def get_spec(name: str) -> BenchmarkSpec:
@@ -371,6 +380,7 @@ class BenchmarkSummary:
     source: str
     answer_type: str
     error: str | None = None
+    hub_unreachable: bool = False  # the error is "no network": one message covers them all
 
 
 def describe_benchmarks(data_dir: Path | str | None = None) -> list[BenchmarkSummary]:
@@ -378,11 +388,13 @@ def describe_benchmarks(data_dir: Path | str | None = None) -> list[BenchmarkSum
     summaries = []
     for name in _specs():
         spec = get_spec(name)
+        unreachable = False
         try:
             rows: int | None = len(load_problems(name, data_dir))
             error = None
         except UserError as failure:
             rows, error = None, str(failure)
+            unreachable = isinstance(failure, loaders.HubUnreachable)
         summaries.append(
             BenchmarkSummary(
                 name=name,
@@ -391,6 +403,7 @@ def describe_benchmarks(data_dir: Path | str | None = None) -> list[BenchmarkSum
                 source=data_source(name, data_dir),
                 answer_type=spec.answer_type,
                 error=error,
+                hub_unreachable=unreachable,
             )
         )
     return summaries

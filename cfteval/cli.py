@@ -61,6 +61,28 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
     return list(dict.fromkeys(temperatures))
 
 
+class _GradeTimeout(click.ParamType):
+    """Seconds allowed to grade one answer: finite, above 0 and at most an hour. (A float range
+    accepts `nan`, which then times every item out, and `inf`, which overflows the clock.)"""
+
+    name = "seconds"
+    MAX_SECONDS = 3600.0
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= self.MAX_SECONDS:
+            self.fail(f"{value!r}: give a number of seconds above 0 and at most 3600", param, ctx)
+        return seconds
+
+
+GRADE_TIMEOUT = _GradeTimeout()
+
+
 def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list[ModeName]:
     names = [part.strip() for part in value.split(",") if part.strip()]
     unknown = [name for name in names if name not in MODE_NAMES]
@@ -157,7 +179,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
 )
 @click.option(
     "--grade-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=GRADE_TIMEOUT,
     default=3.0,
     show_default=True,
     help="Seconds allowed to grade one answer.",
@@ -468,9 +490,20 @@ def benchmarks_command(data_dir: Path | None) -> None:
         rows = str(summary.rows) if summary.error is None else "[red]unavailable[/]"
         table.add_row(summary.name, rows, summary.source, summary.answer_type)
     console.print(table)
+    hub_down = [s for s in summaries if s.hub_unreachable]
     for summary in summaries:
-        if summary.error is not None:
-            console.print(f"[red]{summary.name}:[/] {summary.error}", highlight=False)
+        if summary.error is not None and not summary.hub_unreachable:
+            console.print(f"[red]{summary.name}:[/] {escape(summary.error)}", highlight=False)
+    if hub_down:  # one message for all: the same cause and the same fix
+        console.print(
+            f"[red]{', '.join(s.name for s in hub_down)}:[/] the dataset hub is unreachable. "
+            "Supply local copies as <data_dir>/<file> (the `local.file` of each "
+            "benchmarks/*.yaml) and pass --data-dir <data_dir> or set CFTEVAL_DATA_DIR; or set "
+            "HF_DATASETS_OFFLINE=1 to use copies already in the datasets cache.",
+            highlight=False,
+        )
+    if all(summary.rows is None for summary in summaries):
+        raise UserError("no benchmark could be loaded")
 
 
 # --- grading commands (grade-file, regrade, bench grading); logic in cfteval/grading/grade_file.py,
@@ -494,7 +527,7 @@ def benchmarks_command(data_dir: Path | None) -> None:
 )
 @click.option(
     "--grade-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=GRADE_TIMEOUT,
     default=3.0,
     show_default=True,
     help="Seconds allowed to grade one pair.",
@@ -503,21 +536,24 @@ def benchmarks_command(data_dir: Path | None) -> None:
 def grade_file_command(
     cases: Path, profile: str, out: Path | None, grade_timeout: float, workers: int | None
 ) -> None:
-    """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out."""
-    import json
+    """Grade CASES.jsonl lines (gold, pred, benchmark); add correct, extracted, timed_out.
 
-    from cfteval.grading.grade_file import grade_cases, read_cases, summarize_rows
-    from cfteval.reporting.tables import summary_line
-    from cfteval.store import write_jsonl_atomic
+    Streams: each batch of lines is written as soon as it is graded."""
+    import sys
 
-    rows = grade_cases(read_cases(cases), profile, grade_timeout, workers)
+    from cfteval.grading.grade_file import grade_stream, iter_cases, row_writer, summary_line
+
     if out is None:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+        summary = grade_stream(
+            iter_cases(cases), row_writer(sys.stdout.buffer), profile, grade_timeout, workers
+        )
     else:
-        write_jsonl_atomic(out, rows)
+        with out.open("wb") as handle:
+            summary = grade_stream(
+                iter_cases(cases), row_writer(handle), profile, grade_timeout, workers
+            )
     err_console.print(
-        f"{cases} [{profile}]  {summary_line(summarize_rows(rows))}",
+        f"{cases} [{profile}]  {summary_line(summary)}",
         highlight=False,
         markup=False,
         soft_wrap=True,
@@ -541,7 +577,7 @@ def grade_file_command(
 )
 @click.option(
     "--grade-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=GRADE_TIMEOUT,
     default=3.0,
     show_default=True,
     help="Seconds allowed to grade one answer.",
@@ -602,7 +638,7 @@ def bench_group() -> None:
 )
 @click.option(
     "--grade-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=GRADE_TIMEOUT,
     default=3.0,
     show_default=True,
     help="Seconds allowed to grade one answer.",
@@ -622,12 +658,16 @@ def bench_grading_command(
 
     pairs = bench_grading.load_pairs(data_dir or bench_grading.default_data_dir(), n_pairs)
     ours = bench_grading.bench_cfteval(pairs, workers, grade_timeout)
-    theirs = bench_grading.bench_math_verify(pairs, mv_limit)
+    theirs = bench_grading.bench_math_verify(pairs, mv_limit, processes=ours.workers)
     console.print(bench_grading.bench_table([ours, theirs]))
     ratio = (
         ours.items_per_second / theirs.items_per_second if theirs.items_per_second else float("inf")
     )
-    console.print(f"ratio cfteval / math-verify: {ratio:.2f}x", highlight=False)
+    console.print(
+        f"ratio cfteval / math-verify: {ratio:.2f}x "
+        f"(both with {ours.workers} processes, so also {ratio:.2f}x per process)",
+        highlight=False,
+    )
 
 
 @bench_group.command("generation")

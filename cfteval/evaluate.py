@@ -180,18 +180,20 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
     return runs
 
 
-def _grade_item(draft: Draft, text: str) -> GradeItem:
+def _grade_item(draft: Draft, text: str, finish_reason: str | None = None) -> GradeItem:
+    """What the grader needs; the finish reason (where known) tells a cut-off text apart."""
     return GradeItem(
         text=text,
         gold=draft.problem.gold,
         answer_type=draft.problem.answer_type,
         benchmark=draft.problem.benchmark,
         n_choices=len(draft.problem.choices) if draft.problem.choices else None,
+        finish_reason=finish_reason,
     )
 
 
 def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[Sample]:
-    items = [_grade_item(draft, draft.generation) for draft in drafts]
+    items = [_grade_item(draft, draft.generation, draft.finish_reason) for draft in drafts]
     # Self-critique modes also grade the solutions their critic judged (one pool run for all).
     extras = [extra_texts(draft) for draft in drafts]
     extra_items = [

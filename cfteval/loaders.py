@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import zipfile
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -100,6 +101,42 @@ def read_local_rows(
     return islice(rows, limit) if limit is not None else rows
 
 
+class HubUnreachable(UserError):
+    """The dataset hub cannot be reached at all (no network): the same for every benchmark."""
+
+
+_HUB_PROBE_TIMEOUT_S = 1.5
+_hub_reachability: dict[str, bool] = {}
+
+
+def _offline_mode() -> bool:
+    return any(
+        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+        for name in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")
+    )
+
+
+def hub_reachable() -> bool:
+    """Whether a TCP connection to the dataset hub opens within 1.5 s (asked once per process).
+
+    Why: without a network, `datasets` retries each request for minutes and prints a warning per
+    retry; one quick probe tells the user at once, for all benchmarks, instead."""
+    from urllib.parse import urlparse
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parsed = urlparse(endpoint)
+    host, port = parsed.hostname or "huggingface.co", parsed.port or 443
+    if host not in _hub_reachability:
+        import socket
+
+        try:
+            with socket.create_connection((host, port), timeout=_HUB_PROBE_TIMEOUT_S):
+                _hub_reachability[host] = True
+        except OSError:
+            _hub_reachability[host] = False
+    return _hub_reachability[host]
+
+
 def read_hub_rows(
     hub_id: str,
     configs: Sequence[str | None],
@@ -115,6 +152,12 @@ def read_hub_rows(
     something the user fixes, so it becomes a UserError that carries `offline_hint` (how to use
     a local copy instead).
     """
+    local_copy = Path(hub_id).is_dir()  # a repository folder saved in the hub's format
+    if not local_copy and not _offline_mode() and not hub_reachable():
+        raise HubUnreachable(
+            "the dataset hub is unreachable (no network?); set HF_DATASETS_OFFLINE=1 to use "
+            f"copies in the datasets cache. {offline_hint}"
+        )
     try:
         import datasets  # imported here: slow to import, and only the hub path needs it
     except ImportError as error:

@@ -9,13 +9,27 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
 
 # Answer types understood by extraction and equivalence.
 #   math             free-form maths answer (LaTeX), graded symbolically (MATH, Minerva, AIME, ...)
 #   multiple_choice  a letter; Problem.choices holds the option texts (GPQA A-D, MMLU-Pro A-J)
 #   bool, integer, float, option, list   TheoremQA's typed answers
-ANSWER_TYPES = ("math", "multiple_choice", "bool", "integer", "float", "option", "list")
+class AnswerType(StrEnum):
+    """The kinds of answer extraction and equivalence know (a str: JSON and YAML keep strings)."""
+
+    MATH = "math"
+    MULTIPLE_CHOICE = "multiple_choice"
+    BOOL = "bool"
+    INTEGER = "integer"
+    FLOAT = "float"
+    OPTION = "option"
+    LIST = "list"
+
+
+ANSWER_TYPES = tuple(kind.value for kind in AnswerType)
 
 
 @dataclass

@@ -65,6 +65,7 @@ def _items(run: Run) -> list[GradeItem]:
             answer_type=s.answer_type,
             benchmark=run.benchmark,
             n_choices=s.n_choices,
+            finish_reason=s.finish_reason,
         )
         for s in run.samples
     ]

@@ -27,3 +27,22 @@ def scripted_grade(item, profile: str) -> GradeResult:
     elif text == "pid":
         return GradeResult(str(os.getpid()), False)
     return GradeResult(text, text == item.gold)
+
+
+_STARTUP: list[float] = []
+
+
+def worker_startup_seconds() -> float:
+    """How long one fresh grading worker takes to start and grade a trivial item on this machine
+    now (measured once per session). Bounds on a call that replaces workers scale with it, so
+    that they hold on a loaded machine: generous bounds on the time limit, not speed figures."""
+    if not _STARTUP:
+        import time
+
+        from cfteval.grading.sandbox import grade_items
+        from cfteval.grading.types import GradeItem
+
+        start = time.monotonic()
+        grade_items([GradeItem("1", "1", "math")], workers=1, timeout=60)
+        _STARTUP.append(time.monotonic() - start)
+    return _STARTUP[0]

@@ -516,6 +516,8 @@ def test_benchmarks_command_prints_the_table(tmp_path: Path) -> None:
         env=env,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
+    # Nothing loads: the table and the reasons, then a one-line error and exit code 2.
+    assert result.returncode == 2, result.stderr
+    assert "no benchmark could be loaded" in result.stderr
     assert result.stdout.count("unavailable") == len(EXPECTED_ROWS)
     assert f"expected the local file {empty / 'gpqa' / 'dataset.zip'}" in result.stdout

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cfteval.grading.equivalence import infer_theoremqa_type, is_equivalent
+from cfteval.grading.equivalence import is_equivalent
+from cfteval.grading.rules import infer_typed_answer as infer_theoremqa_type
 
 
 def check(
@@ -432,9 +433,11 @@ def test_theoremqa_math_type_uses_four_percent() -> None:
     ],
 )
 def test_pathological_inputs_are_refused_fast(pred: str, gold: str) -> None:
+    is_equivalent("x + 1", "1 + x", "math")  # imports and parser warm-up are not the input's cost
     start = time.perf_counter()
     assert is_equivalent(pred, gold, "math") is False
-    assert time.perf_counter() - start < 1.0
+    # A generous bound on the grading time limit itself (3 s by default), not a speed figure.
+    assert time.perf_counter() - start < 3.0
 
 
 def test_code_in_prediction_is_never_run(tmp_path: Path) -> None:
@@ -451,13 +454,18 @@ def test_empty_answers_never_match(pred: str, gold: str) -> None:
     assert is_equivalent(pred, gold, "math") is False
 
 
-def test_integer_fast_path_takes_microseconds() -> None:
-    start = time.perf_counter()
-    for value in range(2000):
-        is_equivalent(str(value), str(value + 1), "math")
-        is_equivalent(f"\\frac{{{value}}}{{7}}", f"{value}/7", "math")
-    per_call = (time.perf_counter() - start) / 4000
-    assert per_call < 200e-6
+def test_plain_numbers_never_reach_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast path for integers and fractions is exact arithmetic; no parser or sympy call.
+    # (A structural check, not a timing: timings fail under load.)
+    from cfteval.grading import symbolic
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("sympy reached for a plain number")
+
+    monkeypatch.setattr(symbolic, "to_sympy", refuse)
+    for value in range(200):
+        assert is_equivalent(str(value), str(value + 1), "math") is False
+        assert is_equivalent(f"\\frac{{{value}}}{{7}}", f"{value}/7", "math") is True
 
 
 @pytest.mark.parametrize(

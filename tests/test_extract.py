@@ -301,8 +301,8 @@ def test_choice_last_stated_answer_wins():
     [
         ("The answer is (D) and (F).", "F"),
         ("Thus, the answer is (C, D, E, F).", "F"),
-        ("The answer is B or C.", "C"),
-        ("The answer is (A)/(B)", "B"),
+        ("The answer is B or C.", None),  # a hedge between answers states none (issue 10)
+        ("The answer is (A)/(B)", None),
         ("The answer is (B) and I think that is right.", "B"),
         ("The answer is (A), B is wrong.", "A"),
     ],
@@ -467,31 +467,43 @@ def test_dev_cases_extractions_are_substrings_of_the_text():
 
 # --- linear time on megabyte inputs -----------------------------------------------------------
 
-MEGABYTE = 1_000_000
+# Each builder makes a text of about n characters.
 ADVERSARIAL_TEXTS = {
-    "unclosed boxes": "\\boxed{" * (MEGABYTE // 7),
-    "many boxes": "\\boxed{1}" * (MEGABYTE // 9),
-    "nested braces": "\\boxed{" + "{" * MEGABYTE + "}" * MEGABYTE + "}",
-    "repeated answer phrase": "the answer is " * (MEGABYTE // 14),
-    "repeated answer label": "Answer: " * (MEGABYTE // 8),
-    "dollar signs": "$" * MEGABYTE,
-    "bold markers": "**x" * (MEGABYTE // 3),
-    "digits": "1" * MEGABYTE,
-    "thousands separators": "1," * (MEGABYTE // 2),
-    "spaces after a marker": "The answer is" + " " * MEGABYTE,
-    "dots in a box": "\\boxed{1" + "." * MEGABYTE + "}",
-    "degenerate repetition": "We refer to Wikipedia articles on law for help. " * (MEGABYTE // 48),
+    "unclosed boxes": lambda n: "\\boxed{" * (n // 7),
+    "many boxes": lambda n: "\\boxed{1}" * (n // 9),
+    "nested braces": lambda n: "\\boxed{" + "{" * (n // 2) + "}" * (n // 2) + "}",
+    "repeated answer phrase": lambda n: "the answer is " * (n // 14),
+    "repeated answer label": lambda n: "Answer: " * (n // 8),
+    "dollar signs": lambda n: "$" * n,
+    "bold markers": lambda n: "**x" * (n // 3),
+    "digits": lambda n: "1" * n,
+    "thousands separators": lambda n: "1," * (n // 2),
+    "spaces after a marker": lambda n: "The answer is" + " " * n,
+    "dots in a box": lambda n: "\\boxed{1" + "." * n + "}",
+    "degenerate repetition": lambda n: (
+        "We refer to Wikipedia articles on law for help. " * (n // 48)
+    ),
 }
 
 
+def _extraction_seconds(text: str) -> float:
+    """Best of three: the least disturbed by other processes on a loaded machine."""
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for answer_type in ANSWER_TYPES:
+            extract_answer(text, answer_type, n_choices=4)
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
 @pytest.mark.parametrize("name", list(ADVERSARIAL_TEXTS))
-def test_megabyte_input_is_linear_time(name):
-    text = ADVERSARIAL_TEXTS[name]
-    start = time.perf_counter()
-    for answer_type in ANSWER_TYPES:
-        extract_answer(text, answer_type, n_choices=4)
-    # Linear work is well under a second per type here; quadratic work would take minutes.
-    assert time.perf_counter() - start < 10.0
+def test_adversarial_input_is_linear_time(name):
+    # A scaling check, not a speed figure: 8 times the text costs about 8 times the work when
+    # extraction is linear and 64 times when it is quadratic. Absolute timings fail under load.
+    build = ADVERSARIAL_TEXTS[name]
+    small, large = _extraction_seconds(build(8_000)), _extraction_seconds(build(64_000))
+    assert large <= 24 * small + 0.25
 
 
 @pytest.mark.parametrize(
@@ -584,10 +596,10 @@ def test_a_box_may_label_its_option_text(text, expected):
         ("The answer is A, B, and D.", "D"),
         ("The answer is (C) and (E) is wrong because it double counts.", "C"),
         ("The answer is (H), (G) being the opposite effect.", "H"),
-        ("The answer is (B) or (K).", "B"),  # K is not among the ten options
+        ("The answer is (B) or (K).", None),  # a hedge, whatever the options
         ("The answer is (N/A).", None),
         ("The answer is $\\textrm{(C)}$.", "C"),
-        ("(B) or (D)", "D"),
+        ("(B) or (D)", None),
         ("Weighing it all, the answer is (C", "C"),  # cut off right after the letter
     ],
 )

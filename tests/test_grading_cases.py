@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cfteval.grading.equivalence import infer_theoremqa_type
 from cfteval.grading.profiles import grade_one
+from cfteval.grading.rules import infer_typed_answer as infer_theoremqa_type
 from cfteval.grading.types import GradeItem
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "shared" / "grading" / "cases.dev.jsonl"

@@ -176,6 +176,7 @@ def test_bench_grading_prints_a_ratio():
     assert result.returncode == 0, result.stderr
     assert "math-verify" in result.stdout and "pathological" in result.stdout
     match = re.search(r"ratio cfteval / math-verify: ([0-9.]+)x", result.stdout)
+    assert re.search(r"both with \d+ processes", result.stdout)
     assert match and float(match.group(1)) > 0
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from cfteval.grading.qwen import qwen_extract_answer, qwen_is_equivalent, qwen_math_equal
-from cfteval.grading.qwen_normalize import strip_string
-from cfteval.grading.qwen_symbolic import is_explosive
+from cfteval.grading.qwen.normalize import strip_string
+from cfteval.grading.qwen.symbolic import is_explosive
 from tests.helpers import GRADING_DIR, needs_grading_data
 
 

@@ -1,6 +1,6 @@
 """Is a predicted final answer equivalent to the gold answer?
 
-`is_equivalent(pred, gold, answer_type, *, benchmark="") -> bool` takes an *already extracted*
+`is_equivalent(pred, gold, answer_type, *, benchmark="", rules=None) -> bool` takes an *already extracted*
 answer (extract.py) and never raises: anything it cannot decide safely is "not equivalent".
 
 Conventions (those of /work/shared/grading/README.md, made precise here):
@@ -90,12 +90,11 @@ from cfteval.grading.latex_parse import (
 )
 from cfteval.grading.normalize import comparison_key, normalize_answer
 from cfteval.grading.numbers import numbers_equal, parse_number
+from cfteval.grading.rules import GradingRules, infer_typed_answer, rules_for
 from cfteval.grading.safety import is_acceptable_text
 
 logger = logging.getLogger(__name__)
 
-MATH_REL_TOL = 1e-4
-THEOREMQA_REL_TOL = 0.04
 MAX_LIST_ITEMS = 64
 ROUNDING_REL_TOL = 0.02  # how far a written rounding ("≈ 0.67") may be from the exact value
 
@@ -112,12 +111,21 @@ _BASE_NUMBER = re.compile(r"^(-?[0-9A-Z.][0-9A-Za-z.]*)_\{?\(?(\d+)\)?\}?$")
 _PLUS_MINUS = re.compile(r"\\pm|\\mp|±")
 _TRUE_WORDS = frozenset({"true", "yes", "correct", "t", "right"})
 _FALSE_WORDS = frozenset({"false", "no", "incorrect", "f", "wrong"})
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
-def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = "") -> bool:
-    """Whether the extracted answer `pred` is equivalent to `gold` (see the module docstring)."""
+def is_equivalent(
+    pred: str,
+    gold: str,
+    answer_type: str,
+    *,
+    benchmark: str = "",
+    rules: GradingRules | None = None,
+) -> bool:
+    """Whether the extracted answer `pred` is equivalent to `gold` (see the module docstring).
+
+    The tolerance and typed-answer inference are the benchmark's declared `rules` (its YAML's
+    `grading:` section), looked up by `benchmark` when not given.
+    """
     if not isinstance(pred, str) or not isinstance(gold, str):
         return False
     if (
@@ -127,15 +135,13 @@ def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = ""
         or not is_acceptable_text(gold)
     ):
         return False
-    benchmark = (benchmark or "").lower()
+    rules = rules or rules_for(benchmark or "")
     answer_type = (answer_type or "math").strip().lower()
     if answer_type.startswith("list"):  # TheoremQA's own names: "list of integer", "list of float"
         answer_type = "list"
-    if benchmark.startswith("theoremqa") and answer_type == "math":
-        answer_type = infer_theoremqa_type(gold)
-    rel_tol = THEOREMQA_REL_TOL if benchmark.startswith("theoremqa") else MATH_REL_TOL
-    if benchmark.startswith(("gsm8k", "aime")):
-        rel_tol = 0.0  # integer answers: 18451.5 is not 18450, however close
+    if rules.typed_answers and answer_type == "math":
+        answer_type = infer_typed_answer(gold)
+    rel_tol = rules.relative_tolerance
     try:
         if answer_type in ("multiple_choice", "option"):
             pred_letter, gold_letter = choice_letter(pred), choice_letter(gold)
@@ -155,22 +161,6 @@ def is_equivalent(pred: str, gold: str, answer_type: str, *, benchmark: str = ""
     except Exception:  # a grader bug must cost one verdict, never the run
         logger.warning("equivalence check failed for %r vs %r", pred[:80], gold[:80], exc_info=True)
         return False
-
-
-def infer_theoremqa_type(gold: str) -> str:
-    """TheoremQA's answer type from the shape of its gold answer."""
-    text = gold.strip()
-    if text.lower() in ("true", "false"):
-        return "bool"
-    if re.fullmatch(r"\(?[a-eA-E]\)", text):
-        return "option"
-    if text.startswith("["):
-        return "list"
-    if _INTEGER.match(text):
-        return "integer"
-    if _FLOAT.match(text):
-        return "float"
-    return "math"
 
 
 def choice_letter(text: str) -> str | None:
@@ -334,6 +324,10 @@ def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
         return _ordered_equal(values, gold.children, rel_tol)
     if pred.kind == "seq" and pred.brackets == "()" and (values := _assigned_values(gold)):
         return _ordered_equal(pred.children, values, rel_tol)
+    # A tuple against the same items written as a bare list (`(1, 2, 3)` vs `1, 2, 3`): the
+    # bare list is the tuple without its brackets, in the same order.
+    if _is_tuple(pred) and gold.kind == "list" or _is_tuple(gold) and pred.kind == "list":
+        return _ordered_equal(pred.children, gold.children, rel_tol)
     if gold.kind in ("list", "set"):
         return pred.kind in ("list", "set") and _unordered_equal(
             pred.children, gold.children, rel_tol
@@ -357,6 +351,10 @@ def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
             and _ordered_equal(pred.children, gold.children, rel_tol)
         )
     return pred.kind == "atom" and _atoms_equal(pred.text, gold.text, rel_tol)
+
+
+def _is_tuple(shape: Shape) -> bool:
+    return shape.kind == "seq" and shape.brackets == "()" and len(shape.children) >= 2
 
 
 def _assigned_values(shape: Shape) -> list[Shape] | None:
@@ -555,6 +553,9 @@ def _symbolic_equal(
         return symbolic.equations_equal(pred_expr, gold_expr, rel_tol)
     if symbolic.expressions_equal(pred_expr, gold_expr, rel_tol):
         return True
+    for renamed in symbolic.rename_arbitrary_constant(pred_expr, gold_expr):
+        if symbolic.expressions_equal(renamed, gold_expr, rel_tol):
+            return True  # `A e^{-2t}` for `C e^{-2t}`: a constant's name is arbitrary
     if pred_percent != gold_percent:  # `X%` may also be read as X/100
         if pred_percent:
             return symbolic.expressions_equal(pred_expr / 100, gold_expr, rel_tol)

@@ -60,6 +60,8 @@ import logging
 import re
 
 from cfteval.grading.extract_choice import extract_choice
+from cfteval.grading.extract_ending import NUMBER_RE as _NUMBER_RE
+from cfteval.grading.extract_ending import closing_statement, ends_in_loop, stated_last_number
 from cfteval.grading.extract_spans import (
     bare_answer,
     ends_in_open_box,
@@ -77,12 +79,6 @@ logger = logging.getLogger(__name__)
 
 ANSWER_TYPES = ("math", "multiple_choice", "bool", "integer", "float", "option", "list")
 
-# A number as written: thousands separators, decimals, a fraction a/b. Not preceded by a
-# word character, a point or a slash, so the "2" of "x2" or "q_2" and a lone denominator are skipped.
-_NUMBER_RE = re.compile(
-    r"(?<![\w./])-?√?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?(?:√\d+)?"
-    r"(?:/\d+(?![\d]|\.\d))?(?:[ \t]?\\?%)?"
-)
 # A leading number with optional scientific notation ("3.83e35", "4.7 \times 10^{-34}") and %.
 _LEADING_NUMBER_RE = re.compile(
     r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -102,7 +98,24 @@ _OPTION_LEAD_RE = re.compile(
     r"^(?:(?:option|choice)\s+|\\(?:textbf|text|mathrm|mathbf)\s*\{\s*)+", re.IGNORECASE
 )
 _OPTION_RE = re.compile(r"(\(([A-Za-z])\)|([A-Za-z]))(?![A-Za-z])")
-_BOTH_VERDICTS_RE = re.compile(r"[ \t]*(?:/|or\b)[ \t]*(?:true|false|yes|no)\b", re.IGNORECASE)
+_ANOTHER_OPTION_RE = re.compile(r"[ \t,;/]*(?:(?:or|and)[ \t]+)?\(?[A-Ea-e]\)(?![A-Za-z])")
+_BOTH_VERDICTS_RE = re.compile(
+    r"[ \t,]*(?:/|or\b|and\b|&)?[ \t]*(?:true|false|yes|no)\b", re.IGNORECASE
+)
+# A boolean answer worded as a property: "The answer is Not stable", "answer: not convergent".
+_PROPERTY_ANSWER_RE = re.compile(
+    r"\banswer[ \t*]*(?:is\b|:)[ \t:*$]*(?:\\(?:text|textbf|mathrm|boxed)\{)*[ \t]*"
+    r"(not[ \t]+|non-?)?([A-Za-z]+)",
+    re.IGNORECASE,
+)
+_PROPERTY_WORDS = frozenset(
+    """stable convergent continuous differentiable bounded consistent valid possible linear
+    invertible solvable injective surjective bijective connected compact integrable
+    analytic periodic monotonic increasing decreasing positive negative independent
+    dependent orthogonal symmetric singular diagonalizable feasible optimal unique
+    equivalent isomorphic abelian cyclic normal prime even odd finite countable""".split()
+)
+_NEGATING_PREFIXES = ("un", "in", "non", "dis", "ir", "im")
 _LAST_SENTENCE_RE = re.compile(r"[^.!?\n]*[.!?\s]*$")
 _VERDICT_RE = re.compile(r"\b(?:is|are)\s+(true|false)\b", re.IGNORECASE)
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
@@ -117,32 +130,48 @@ _END_OF_TURN_RE = re.compile(
 # A run-on next question without a blank line ("\nQuestion 2:", ". Question: ..."), cut only once
 # an answer was stated before it: a model may also restate the question first.
 _RUN_ON_QUESTION_RE = re.compile(
-    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:(?:Question|Problem|Human|User)(?:[ \t]+\d+)?[ \t*]*:"
-    r"|Q:[ \t]+(?=[A-Z]))"
+    r"(?:\n[ \t#*]*|(?<=[.!?])[ \t]+)(?:(?:Question|Problem|Human|User|Sub-?problem|Exercise"
+    r"|Example|(?:New|Next|Another)[ \t]+(?:question|problem))(?:[ \t]+\d+)?[ \t*]*[:.]"
+    r"|Q:[ \t]+(?=[A-Z]))",
+    re.IGNORECASE,
 )
 _ANSWER_STATED_RE = re.compile(r"answer|\\boxed|####", re.IGNORECASE)
 _EQUALS_RE = re.compile("=")
+_VARIABLE_RE = re.compile(r"[A-Za-z]")
+_LATEX_COMMAND_RE = re.compile(r"\\text\{[^{}]*\}|\\[A-Za-z]+")
 # A math span longer than this is never taken whole by the last-number fallback.
 _STRUCTURED_SPAN_MAX_CHARS = 200
 
 
-def extract_answer(text: str, answer_type: str, *, n_choices: int | None = None) -> str | None:
+def extract_answer(
+    text: str,
+    answer_type: str,
+    *,
+    n_choices: int | None = None,
+    finish_reason: str | None = None,
+    plain_number_answers: bool = True,
+) -> str | None:
     """The final answer stated in `text`, as written, or None when none is stated.
 
     `answer_type` is one of ANSWER_TYPES; `n_choices` bounds multiple-choice letters
     (4 → A-D; None → A-J). The rules for each type are in this module's docstring.
+    `finish_reason` "length" (cut at max tokens) and a text that ends in a degenerate loop
+    leave only stated answers (rules 1-3): the fallbacks would pick a stray number of
+    unfinished work. `plain_number_answers=False` (benchmarks whose answers are expressions)
+    restricts rule 6 to a last number that its sentence states (`_stated_last_number`).
     """
     text = until_end_of_turn(text)
     if answer_type == "multiple_choice":
         return extract_choice(text, n_choices)
     if ends_in_open_box(text):
         return None
+    unfinished = finish_reason == "length" or ends_in_loop(text)
     if answer_type == "math":
-        return _extract_math(text)
+        return _extract_math(text, fallbacks=not unfinished, any_number=plain_number_answers)
     if answer_type == "bool":
-        return _extract_bool(text)
+        return _extract_bool(text, closing_verdict=not unfinished)
     if answer_type in ("integer", "float"):
-        return _extract_number(text)
+        return _extract_number(text, fallback=not unfinished)
     if answer_type == "option":
         return _extract_option(text)
     if answer_type == "list":
@@ -218,10 +247,8 @@ def _last_number_answer(text: str) -> str | None:
     `$x > 5$` → "x > 5", `$(7, 6)$` → "(7, 6)"), so that a denominator, one end of an inequality
     or one coordinate of a point is never taken for the answer. A span that is an equation
     (`$x = 5$`) gives its number."""
-    number = None
-    for number in _NUMBER_RE.finditer(text):  # noqa: B007 - only the final match is wanted
-        pass
-    if number is None:
+    number = _last_number_match(text)
+    if number is None or _number_in_expression(text, number):
         return None
     found = last_math_span(text)
     if found is not None:
@@ -238,11 +265,16 @@ def _last_number_answer(text: str) -> str | None:
     return number.group()
 
 
-def _extract_math(text: str) -> str | None:
+def _extract_math(text: str, *, fallbacks: bool = True, any_number: bool = True) -> str | None:
     answer = stated_answer(text)
-    if answer is not None:
+    if answer is not None or not fallbacks:
         return answer
-    for rule in (_last_bold_answer, _last_math_answer, _last_number_answer):
+
+    def _stated_last_number(text: str) -> str | None:
+        return stated_last_number(text, _last_number_match, _last_number_answer)
+
+    last_number_rule = _last_number_answer if any_number else _stated_last_number
+    for rule in (closing_statement, _last_bold_answer, _last_math_answer, last_number_rule):
         answer = rule(text)
         if answer is not None:
             logger.debug("math answer from fallback %s", rule.__name__)
@@ -259,13 +291,33 @@ def _bool_word(answer: str) -> str | None:
     return _BOOL_WORDS.get(match.group(1).lower())
 
 
-def _extract_bool(text: str) -> str | None:
+def _property_verdict(text: str) -> str | None:
+    """True/False from the last answer worded as a property: "not stable", "non-convergent"
+    and "unstable" are False, "stable" is True; other words are none."""
+    found = None
+    for found in _PROPERTY_ANSWER_RE.finditer(text[-3000:]):  # noqa: B007 - the last one counts
+        pass
+    if found is None:
+        return None
+    negated, word = found.group(1) is not None, found.group(2).lower()
+    if word in _PROPERTY_WORDS:
+        return "False" if negated else "True"
+    for prefix in _NEGATING_PREFIXES:
+        if word.startswith(prefix) and word[len(prefix) :].lstrip("-") in _PROPERTY_WORDS:
+            return "True" if negated else "False"
+    return None
+
+
+def _extract_bool(text: str, *, closing_verdict: bool = True) -> str | None:
     answer = stated_answer(text)
     if answer is not None:
-        return _bool_word(answer)
+        return _bool_word(answer) or _property_verdict(text)
+    verdict = _property_verdict(text)
+    if verdict is not None:
+        return verdict
     # A reply that opens with its verdict: "No, because the group is not abelian."
     opening = _bool_word(text[:100])
-    if opening is not None:
+    if opening is not None or not closing_verdict:
         return opening
     # A closing verdict: "... so the statement is false." (not "is not true").
     last_sentence = _LAST_SENTENCE_RE.search(text[-300:])
@@ -284,10 +336,32 @@ def _leading_number(answer: str) -> str | None:
     return None
 
 
-def _extract_number(text: str) -> str | None:
+def _number_in_expression(text: str, number: re.Match[str]) -> bool:
+    """Whether `number` sits in the last math span on the value side of an expression with
+    variables: the "1" of `$dt = \\sqrt{t^2 - 1}$` is part of a formula, not a result."""
+    found = last_math_span(text)
+    if found is None or not found[0] <= number.start() < found[1] or "=" not in found[2]:
+        return False
+    value_side = found[2].rsplit("=", 1)[-1]
+    return _VARIABLE_RE.search(_LATEX_COMMAND_RE.sub("", value_side)) is not None
+
+
+def _last_number_match(text: str) -> re.Match[str] | None:
+    number = None
+    for number in _NUMBER_RE.finditer(text):  # noqa: B007 - only the final match is wanted
+        pass
+    return number
+
+
+def _extract_number(text: str, *, fallback: bool = True) -> str | None:
     answer = stated_answer(text)
     if answer is None:
-        return last_number(text)
+        if not fallback:
+            return None
+        number = _last_number_match(text)
+        if number is None or _number_in_expression(text, number):
+            return None
+        return number.group()
     return _leading_number(answer) or answer
 
 
@@ -295,9 +369,10 @@ def _extract_option(text: str) -> str | None:
     answer = stated_answer(text)
     if answer is None:
         return None
-    match = _OPTION_RE.match(_OPTION_LEAD_RE.sub("", answer.lstrip("*").strip()))
-    if match is None:
-        return None
+    stripped = _OPTION_LEAD_RE.sub("", answer.lstrip("*").strip())
+    match = _OPTION_RE.match(stripped)
+    if match is None or _ANOTHER_OPTION_RE.match(stripped, match.end()):
+        return None  # "(a) (b) (c) (d)", "(a) or (b)": a hedge states no option
     return match.group(1) if match.group(2) else match.group(3).upper()
 
 

@@ -10,10 +10,14 @@ Rule: collect every *stated* answer and keep the LAST one whose letter is among 
 - a bold letter on its own line or called right: `**C**`, `**(C)**.`, "**C** is correct" (not
   the bold labels of an explanation, "* **(A)** Wrong sign", which discuss the options);
 - failing all of those, a text that is itself just the letter: "B", "(B)", "B.", "C) 42 m/s".
-A statement naming several letters at once ("The answer is (D) and (F)", "(B) or (I)",
-"(C, D, E, F)", "(A), (B), and (C)") states several answers, and the last one among the
-options counts, as it does across statements (the rule the spine issue sets: several stated,
-the last one); "(C) and (E) is wrong" joins nothing, a clause starts after "(E)". No stated
+A statement naming several letters at once ("The answer is (D) and (F)", "(C, D, E, F)",
+"(A), (B), and (C)") states several answers, and the last one among the options counts, as it
+does across statements (the rule the spine issue sets: several stated, the last one); "(C) and
+(E) is wrong" joins nothing, a clause starts after "(E)". But a hedge states no answer: letters
+joined by "or" ("A or B", "(B)/(C)"), or a statement naming every option ("A, B, C, D"); when
+the last statement hedges, the text states none. A statement about another answer ("The
+incorrect answer is (D)") is no statement. Failing any statement, a closing line that is an
+option label with its text ("(C) 10^-4 eV") states that option. No stated
 answer gives None: the reference scripts' random-letter guess is never made. Text after an
 end-of-turn token or a run-on next question ("\\n\\nQuestion: ...") is cut off first
 (extract.until_end_of_turn).
@@ -79,14 +83,20 @@ _EQUATION_AFTER_RE = re.compile(r"[ \t]*(?:=|\\approx|<|>|\\le|\\ge)")
 # several stated answers. The joined letter must end there ("B or C.", "(F)", "(E),"): in
 # "(C) and (E) is wrong" or "(H), (G) being the opposite" a new clause starts instead.
 _JOINED_LETTER_RE = re.compile(
-    r"\)?[ \t]*(?:,[ \t]*(?:and|or)\b|,|/|&|\band\b|\bor\b)[ \t]*"
-    r"\(?([A-Z])\)?+(?=[ \t]*(?:[,./;:!?)*$]|\band\b|\bor\b|\n|$))"
+    r"\)?[ \t]*(?:,[ \t]*(?:and|or)\b|,|/|&|\band\b|\bor\b)"
+    r"(?:[ \t]+(?:maybe|perhaps|possibly|else|even))?[ \t]*"
+    r"\(?([A-Z])\)?+(?=[ \t]*(?:[,./;:!?)*$}]|\band\b|\bor\b|\n|$))"
 )
 # A box holding a letter, alone or labelling its option text: `B`, `(B)`, `(b)`, `(B) 36`,
 # `E: A polygenic ...`. A bare lower-case letter in a box is a variable (`\boxed{c}`).
 _BOX_LETTER_RE = re.compile(
     r"\(([A-Za-z])\)|([A-Z])\)?|\(([A-Za-z])\)\s+.+|([A-Z])[.:)]\s+.+", re.DOTALL
 )
+_HEDGE_JOIN_RE = re.compile(r"\bor\b|/")
+# "The incorrect answer is (D)", "a wrong answer would be B": a statement about another answer.
+_NEGATED_BEFORE_RE = re.compile(r"\b(?:incorrect|wrong|false|not\s+the)[ \t*]*$", re.IGNORECASE)
+# A last line that is an option label with its text: "(C) 10^-4 eV".
+_LABELLED_LINE_RE = re.compile(r"[ \t*]*\(([A-Z])\)[ \t]+\S")
 _CONNECTIVES = frozenset("because since as which with for so and or - — –".split())
 
 
@@ -118,9 +128,11 @@ def _letters_after(window: str) -> list[str] | None:
     if window.startswith(("N/A", "n/a"), i):
         return None  # "The answer is (N/A)": not an option
     letter, rest = window[i], window[i + 1 :]
-    joined = _joined_letters(rest)
+    joined, hedged = _joined_letters(rest)
+    if hedged:
+        return []  # "A or B": a hedge between answers states none
     if joined:
-        return [letter.upper(), *joined]  # "(D) and (F)", "(C, D, E, F)", "B or C"
+        return [letter.upper(), *joined]  # "(D) and (F)", "(C, D, E, F)"
     if parenthesised:
         # "(C)", or "(C" where the text was cut off right after the letter
         return [letter.upper()] if rest.startswith(")") or not rest.strip() else None
@@ -141,13 +153,15 @@ def _letters_after(window: str) -> list[str] | None:
     return [letter]
 
 
-def _joined_letters(rest: str) -> list[str]:
-    """The letters of a list joined onto a stated letter ("and (F)", ", D, E, F)"), in order."""
-    letters, position = [], 0
+def _joined_letters(rest: str) -> tuple[list[str], bool]:
+    """The letters of a list joined onto a stated letter ("and (F)", ", D, E, F)"), in order,
+    and whether any is joined by "or" or "/" (a hedge: "B or C", "A/B")."""
+    letters, position, hedged = [], 0, False
     while (joined := _JOINED_LETTER_RE.match(rest, position)) is not None:
         letters.append(joined.group(1))
+        hedged = hedged or _HEDGE_JOIN_RE.search(joined.group(0)) is not None
         position = joined.end()
-    return letters
+    return letters, hedged
 
 
 def _box_letter(content: str) -> str | None:
@@ -166,6 +180,8 @@ def _stated_letters(text: str) -> list[tuple[int, list[str]]]:
     """(position, letters) of every stated answer in `text` (see the module docstring)."""
     stated: list[tuple[int, list[str]]] = []
     for marker in _CHOICE_MARKER_RE.finditer(text):
+        if _NEGATED_BEFORE_RE.search(text, max(0, marker.start() - 20), marker.start()):
+            continue
         letters = _letters_after(text[marker.end() : marker.end() + _WINDOW])
         if letters is not None:
             stated.append((marker.start(), letters))
@@ -186,14 +202,42 @@ def extract_choice(text: str, n_choices: int | None = None) -> str | None:
     """The last stated option letter among the first `n_choices` letters, or None."""
     valid = {chr(ord("A") + i) for i in range(n_choices or DEFAULT_N_CHOICES)}
     for _, letters in reversed(_stated_letters(text)):
-        letters = [letter for letter in letters if letter in valid]
-        if letters:
-            return letters[-1]
+        if not letters:
+            return None  # the last statement hedges: "The answer is A or B"
+        return_letter = _single_answer(letters, valid)
+        if return_letter is not None:
+            return return_letter if return_letter != _HEDGE else None
     bare = text.strip()
     if len(bare) <= 200 and "\n" not in bare:
-        letters = [
-            letter for letter in _letters_after(strip_wrappers(bare)) or [] if letter in valid
-        ]
-        if letters:
-            return letters[-1]
-    return None
+        letters = _letters_after(strip_wrappers(bare))
+        found = _single_answer(letters, valid) if letters else None
+        return found if found != _HEDGE else None
+    return _labelled_last_line(bare, valid)
+
+
+_HEDGE = "hedge"
+
+
+def _single_answer(letters: list[str], valid: set[str]) -> str | None:
+    """The last valid letter of a statement; `_HEDGE` when it names every option (a statement
+    of all the answers is none); None when it names no valid option."""
+    named = [letter for letter in letters if letter in valid]
+    if not named:
+        return None
+    if len(valid) > 1 and valid <= set(named):
+        return _HEDGE
+    return named[-1]
+
+
+def _labelled_last_line(text: str, valid: set[str]) -> str | None:
+    """The letter of a closing line that is an option with its text ("(C) 10^-4 eV"), unless
+    the line before is one too (a list of the options, not a choice)."""
+    lines = [line for line in text[-1000:].splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = _LABELLED_LINE_RE.match(lines[-1])
+    if last is None or last.group(1) not in valid or len(lines[-1]) > 200:
+        return None
+    if len(lines) > 1 and _LABELLED_LINE_RE.match(lines[-2]):
+        return None
+    return last.group(1)

@@ -62,6 +62,8 @@ _HYPOTHETICAL_BEFORE_RE = re.compile(
     r"|claimed)\b[^.!?\n,;:]{0,24}|if[ \t]+(?:the[ \t]+)?(?:final[ \t]+)?)$",
     re.IGNORECASE,
 )
+# "The incorrect answer is", "a wrong answer is": about another answer, not this one's.
+_NEGATED_BEFORE_RE = re.compile(r"\b(?:incorrect|wrong|false|not\s+the)[ \t*]*$", re.IGNORECASE)
 # A span that questions itself ("12?", "10, right?") or holds only under a condition.
 _CONDITIONAL_TAIL_RE = re.compile(
     r"^[^.!?\n]*?\s(?:if|when|unless|only|provided|assuming|depending)\b", re.IGNORECASE
@@ -77,10 +79,12 @@ _PROSE_TAIL_RE = re.compile(
 
 # "approximately 0.693", "\\approx 2.2": the hedge is not part of the answer.
 _HEDGE_RE = re.compile(
-    r"^(?:(?:approximately|approx\.?|about|around|roughly|nearly|almost|probably|likely)\s+"
+    r"^(?:(?:approximately|approx\.?|about|around|roughly|nearly|almost|probably|likely"
+    r"|definitely|clearly|certainly|indeed|exactly|precisely|simply|just|obviously|surely)\s+"
     r"|(?:\\approx|≈|\\sim)\s*)",
     re.IGNORECASE,
 )
+_ORDINAL_ARTICLE_RE = re.compile(r"^the[ \t]+(?=\d+(?:st|nd|rd|th)\b)", re.IGNORECASE)
 _RETRACTED_RE = re.compile(r"\b(?:was|is)\s+(?:wrong|incorrect|a mistake)\b", re.IGNORECASE)
 _MORE_MATH_IN_SENTENCE_RE = re.compile(r"[$)\]]*[ \t]+[A-Za-z]+,?[ \t]+and[ \t]+\$")
 _ARTICLE_START_RE = re.compile(r"(?:a|an)\s+[A-Za-z]{2,}", re.IGNORECASE)
@@ -94,7 +98,8 @@ _PROSE_WORDS = frozenset(
     those answer because since not of to for with from get find have has our us you
     your can will would should must let which where when there here what how why solution
     problem step final given he she they them his her their makes made gives gave wrong
-    incorrect""".split()
+    incorrect correct above below shown highlighted boxed stated obtained found calculated
+    computed derived as same""".split()
 )
 # Function names a bare maths answer may contain without being prose.
 _MATH_WORDS = frozenset(
@@ -105,6 +110,7 @@ _TEXT_COMMAND_RE = re.compile(
     r"\s?\{[^{}]*\}"
 )
 _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_WORD_THEN_NUMBER_RE = re.compile(r"(?<![\\A-Za-z])([A-Za-z]{2,})[ \t]+[-+]?\d")
 _SENTENCE_BREAK_RE = re.compile(r"[.!?]\s+[A-Z]")
 
 
@@ -285,6 +291,9 @@ def bare_answer(text: str) -> str | None:
     answer = strip_wrappers(text)
     if not answer or len(answer) > BARE_MAX_CHARS or "\n" in answer:
         return None
+    lead = _WORD_THEN_NUMBER_RE.search(answer)
+    if lead is not None and lead.group(1).lower() not in _MATH_WORDS:
+        return None  # "qq 0", "page 12": a word before a number is text, not a product
     return None if reads_as_prose(answer) else answer
 
 
@@ -353,6 +362,7 @@ def span_after_marker(text: str, position: int) -> str | None:
     while start < len(window) and window[start] in _MARKER_LEAD_CHARS:
         start += 1
     window = _HEDGE_RE.sub("", window[start:], count=1)
+    window = _ORDINAL_ARTICLE_RE.sub("", window, count=1)  # "the 3rd day" is "3rd day"
     delimited = _delimited_math_at(window)
     if delimited is not None and not reads_as_prose(delimited):
         after = window[window.find(delimited) + len(delimited) :]
@@ -385,6 +395,8 @@ def marker_spans(text: str) -> list[tuple[int, str, bool]]:
     for marker in markers:
         if _HYPOTHETICAL_BEFORE_RE.search(text, max(0, marker.start() - 40), marker.start()):
             continue  # "Suppose the answer is 10", "Many students think the answer is 10"
+        if _NEGATED_BEFORE_RE.search(text, max(0, marker.start() - 20), marker.start()):
+            continue  # "The incorrect answer is 5": a statement about another answer
         answer = span_after_marker(text, marker.end())
         if answer is not None:
             before = text[max(0, marker.start() - 12) : marker.start()]

@@ -80,8 +80,12 @@ _OPERATOR_NAME = re.compile(
 )
 # `12^{\text{th}}`, `12\text{th}`, `3rd`: an ordinal is its number.
 _ORDINAL = re.compile(
-    r"(?<=\d)\s*(?:\^\s*\{?\s*)?(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\b\s*\}?\s*\}?\s*$"
+    r"(?<=\d)\s*(?:\^\s*\{?\s*)?(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\b\s*\}?\s*\}?"
+    # what it counts may follow: `12^{\mathrm{th}}\text{ grade}`, "3rd day"
+    r"(?:\s*\\(?:text|mathrm|textrm)\s*\{[^{}]{0,40}\}|[ \t]+[A-Za-z]{2,20}){0,3}\s*$"
 )
+# Python float literals in golds (`-1./3`, `3.*2`): the point ends the number.
+_PYTHON_FLOAT = re.compile(r"(?<![\d.])(\d+)\.(?=\s*[/*])")
 # `3 \pmod 7`, `3 \pmod{7}`, `3 (\bmod 7)`: the residue is the answer.
 _MODULUS = re.compile(
     r"\s*(?:\\pmod\s*\{[^{}]*\}|\\pmod\s*\w+|\(\s*\\(?:bmod|mod)\s*\w+\s*\)|\\(?:bmod|mod)\s*\w+)\s*$"
@@ -328,6 +332,7 @@ def normalize_answer(text: str) -> str:
     text = _OPERATOR_NAME.sub(r"\\\1", text)
     for _ in range(3):
         text = _TEXT_COMMAND.sub(r"\1", text)
+    text = _PYTHON_FLOAT.sub(r"\1", text)
     text = _complete_short_fracs(text)
     text = _SHORT_SQRT.sub(r"\\sqrt{\1}", text)
     text = _replace_plain_functions(text)

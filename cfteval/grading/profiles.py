@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from cfteval.errors import UserError
-from cfteval.grading.types import GradeItem, GradeResult
+from cfteval.grading.rules import rules_for
+from cfteval.grading.types import GradeItem, GradeResult, ProfileName
 
 
 class Profile(NamedTuple):
@@ -38,8 +39,11 @@ def _qwen_profile() -> Profile:
     return Profile(qwen_extract_answer, qwen_is_equivalent)
 
 
-PROFILE_NAMES = ("cfteval", "qwen")
-_LOADERS: dict[str, Callable[[], Profile]] = {"cfteval": _cfteval_profile, "qwen": _qwen_profile}
+PROFILE_NAMES = tuple(name.value for name in ProfileName)
+_LOADERS: dict[str, Callable[[], Profile]] = {
+    ProfileName.CFTEVAL: _cfteval_profile,
+    ProfileName.QWEN: _qwen_profile,
+}
 
 
 def get_profile(name: str) -> Profile:
@@ -55,8 +59,21 @@ def grade_one(item: GradeItem, profile: str = "cfteval") -> GradeResult:
     """Extract the answer from `item.text` and compare it with `item.gold`."""
     start = time.perf_counter()
     extract, equivalent = get_profile(profile)
-    extracted = extract(item.text, item.answer_type, n_choices=item.n_choices)
+    if profile == ProfileName.QWEN:  # the reference's semantics: no rules beyond its own
+        extracted = extract(item.text, item.answer_type, n_choices=item.n_choices)
+        correct = extracted is not None and bool(
+            equivalent(extracted, item.gold, item.answer_type, benchmark=item.benchmark)
+        )
+        return GradeResult(extracted, correct, False, time.perf_counter() - start)
+    rules = item.rules or rules_for(item.benchmark)
+    extracted = extract(
+        item.text,
+        item.answer_type,
+        n_choices=item.n_choices or rules.choices,
+        finish_reason=item.finish_reason,
+        plain_number_answers=rules.plain_number_answers,
+    )
     correct = extracted is not None and bool(
-        equivalent(extracted, item.gold, item.answer_type, benchmark=item.benchmark)
+        equivalent(extracted, item.gold, item.answer_type, rules=rules)
     )
     return GradeResult(extracted, correct, False, time.perf_counter() - start)

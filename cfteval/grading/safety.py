@@ -19,29 +19,141 @@ MAX_ANSWER_CHARS = 4000
 MAX_NESTING_DEPTH = 40
 # Numbers with more decimal digits than this are refused (2^2006 has ~600 digits, which is fine).
 MAX_LOG10_MAGNITUDE = 20000.0
-# Exponents inside exponents (`a^{b^{c}}`, `2^2^2`): three levels are already a tower.
+# Exponents inside exponents (`a^{b^{c}}`, `2^2^2`, `\\exp(\\exp(\\exp(x)))`): three levels are
+# already a tower.
 TOWER_LEVELS = 3
+# A run of digits longer than this is no answer (2^2006 written out has ~600 digits); some
+# normalisation patterns are quadratic in a digit run's length.
+MAX_DIGIT_RUN = 1000
+# The LaTeX parser's grammar is ambiguous on nested groups: its time grows exponentially with
+# the nesting of parentheses and of sub/superscripts. Real answers stay far below these.
+MAX_PARSER_DEPTH = 12
+MAX_PARSER_PAREN_DEPTH = 6
+MAX_SCRIPT_NESTING = 3
+# Work the parser (or sympy's `doit`) does eagerly: a binomial, a sum or a product over more
+# terms than this, or a symbolic determinant with more cells, is refused before parsing.
+MAX_EAGER_TERMS = 1000
+MAX_SYMBOLIC_DETERMINANT_CELLS = 16
+_DIGIT_RUN = re.compile(rf"\d{{{MAX_DIGIT_RUN + 1}}}")
+_BIG_OR_POWER = re.compile(r"\d{5,}|\^|\\cdot\s*10|\\times\s*10|[eE][-+]?\d")
+_BINOMIAL = re.compile(r"\\[dt]?binom\s*(\{[^{}]*\}|\S)\s*(\{[^{}]*\}|\S)")
+_SUM_LIMIT = re.compile(
+    r"\\(?:sum|prod)\s*(?:(?:_\s*(?:\{[^{}]*\}|\S))?\s*\^\s*(\{[^{}]*\}|\S+)"
+    r"|\^\s*(\{[^{}]*\}|\S+)\s*_)"
+)
+_DETERMINANT = re.compile(r"\\det|vmatrix")
+_CELL_SEPARATOR = re.compile(r"&|\\\\")
+_EXP_CALL = re.compile(r"\\exp\s*(?:\\left\s*)?[({]")
 _SPACES_THEN_BRACE = re.compile(r"\s*(\{)?")
 _EXPONENT_TOKEN = re.compile(r"\\[a-zA-Z]+|[\w.]+")
 _OPENERS = "({["
 _CLOSERS = ")}]"
 
 
-def nesting_depth(text: str) -> int:
-    """The deepest bracket nesting in `text` (all of (), {}, [] counted alike)."""
+def nesting_depth(text: str, openers: str = _OPENERS) -> int:
+    """The deepest bracket nesting in `text` (all of (), {}, [] counted alike, or only the kinds
+    given in `openers`)."""
+    closers = "".join(_CLOSERS[_OPENERS.index(o)] for o in openers)
     depth = deepest = 0
     for char in text:
-        if char in _OPENERS:
+        if char in openers:
             depth += 1
             deepest = max(deepest, depth)
-        elif char in _CLOSERS:
+        elif char in closers:
             depth = max(depth - 1, 0)
     return deepest
 
 
 def is_acceptable_text(text: str) -> bool:
     """Whether `text` is small and shallow enough to be looked at at all."""
-    return len(text) <= MAX_ANSWER_CHARS and nesting_depth(text) <= MAX_NESTING_DEPTH
+    return (
+        len(text) <= MAX_ANSWER_CHARS
+        and nesting_depth(text) <= MAX_NESTING_DEPTH
+        and _DIGIT_RUN.search(text) is None
+    )
+
+
+def is_safe_to_parse(text: str) -> bool:
+    """Whether the LaTeX parser may see `text`: shallow enough for its ambiguous grammar, and no
+    work it would do eagerly while parsing (huge binomials, long sums and products, symbolic
+    determinants, exponential towers). Plain string scans, linear in the text."""
+    if not is_acceptable_text(text) or nesting_depth(text) > MAX_PARSER_DEPTH:
+        return False
+    if (
+        nesting_depth(text, "(") > MAX_PARSER_PAREN_DEPTH
+        or script_nesting(text) > MAX_SCRIPT_NESTING
+    ):
+        return False
+    if has_power_tower(text) or _exp_nesting(text) >= TOWER_LEVELS:
+        return False
+    for binomial in _BINOMIAL.finditer(text):
+        if _is_big(binomial.group(1)) and _is_big(binomial.group(2)):
+            return False
+    for limit in _SUM_LIMIT.finditer(text):
+        if _is_big(limit.group(1) or limit.group(2) or ""):
+            return False
+    if _DETERMINANT.search(text) and re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", text)):
+        if len(_CELL_SEPARATOR.findall(text)) + 1 > MAX_SYMBOLIC_DETERMINANT_CELLS:
+            return False
+    return True
+
+
+def _is_big(argument: str) -> bool:
+    """Whether a binomial argument or a sum's upper limit may exceed MAX_EAGER_TERMS: a number
+    above it, or any power or scientific notation."""
+    if _BIG_OR_POWER.search(argument):
+        return True
+    return any(int(number) > MAX_EAGER_TERMS for number in re.findall(r"\d+", argument))
+
+
+def script_nesting(text: str) -> int:
+    """How deep braced sub/superscripts nest: `x_{1}` 1, `x_{a_{1}}` 2. One linear pass."""
+    stack: list[bool] = []  # per open brace: does it open a script?
+    depth = deepest = 0
+    previous = ""
+    for char in text:
+        if char == "{":
+            is_script = previous in "_^"
+            stack.append(is_script)
+            depth += is_script
+            deepest = max(deepest, depth)
+        elif char == "}" and stack:
+            depth -= stack.pop()
+        if not char.isspace():
+            previous = char
+    return deepest
+
+
+def _exp_nesting(text: str) -> int:
+    """How deep `\\exp(…)` calls and exponents nest together: `\\exp(\\exp(x))` 2,
+    `\\exp(e^{x})` 2. Linear; brackets of other kinds keep the level they opened at."""
+    stack: list[tuple[str, int]] = []
+    level = deepest = 0
+    index = 0
+    closer_of = {"(": ")", "{": "}", "[": "]"}
+    while index < len(text):
+        call = _EXP_CALL.match(text, index) if text[index] == "\\" else None
+        if call is not None:
+            stack.append((closer_of[text[call.end() - 1]], level))
+            level += 1
+            deepest = max(deepest, level)
+            index = call.end()
+            continue
+        char = text[index]
+        if char == "^":
+            deepest = max(deepest, level + 1)
+            brace = _SPACES_THEN_BRACE.match(text, index + 1)
+            if brace.group(1):
+                stack.append(("}", level))
+                level += 1
+                index = brace.end()
+                continue
+        elif char in closer_of:
+            stack.append((closer_of[char], level))
+        elif stack and char == stack[-1][0]:
+            level = stack.pop()[1]
+        index += 1
+    return deepest
 
 
 def has_power_tower(text: str) -> bool:

@@ -21,6 +21,7 @@ The pool is reusable: keep a `GradingPool` open across many `grade` calls to pay
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import subprocess
@@ -156,8 +157,8 @@ class GradingPool:
             from cfteval.grading.profiles import get_profile
 
             get_profile(profile)  # raises the UserError naming the choices
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0, got {timeout}")
+        if not 0 < timeout < math.inf:  # also refuses nan, which would time every item out
+            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout}")
         if not items:
             return []
         try:

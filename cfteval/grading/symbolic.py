@@ -15,7 +15,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from cfteval.grading.safety import has_power_tower, is_acceptable_text, is_tame_expression
+from cfteval.grading.safety import is_safe_to_parse, is_tame_expression
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def to_sympy(text: str) -> Any | None:
 
     Cached: the same gold is compared against many predictions.
     """
-    if len(text) > MAX_SYMBOLIC_CHARS or not is_acceptable_text(text) or has_power_tower(text):
+    if len(text) > MAX_SYMBOLIC_CHARS or not is_safe_to_parse(text):
         return None
     import sympy
     from latex2sympy2_extended import latex2sympy
@@ -159,6 +159,46 @@ def _sample_values(expr: Any, symbols: list[Any], point: int) -> Any | None:
         for index, symbol in enumerate(symbols)
     }
     return _evaluate(expr.xreplace(substitution))
+
+
+# Names models and golds give an arbitrary constant (of integration, of a general solution).
+_CONSTANT_NAMES = frozenset(
+    "A B C D K c k C_1 C_2 c_1 c_2 C_{1} C_{2} c_{1} c_{2} C_0 c_0 C_{0} c_{0} A_1 A_2 B_1 B_2"
+    " A_{1} A_{2} B_{1} B_{2}".split()
+)
+
+
+def rename_arbitrary_constant(pred: Any, gold: Any) -> list[Any]:
+    """`pred` with its arbitrary constants renamed to the gold's, one candidate per way of
+    pairing them up; [] when there is nothing to rename.
+
+    Applies only when the two differ in the same number of symbols (one or two: `C`, or `c_1`
+    and `c_2`), all usual constant names (`C`, `c`, `A`, `B`, `K`, `C_1`, ...), each side also
+    has a variable (`C e^{-2t}`, not `2C`), and each side is linear in each constant (a factor
+    or a term, as constants of integration and general solutions are). So `C e^{-2t}` =
+    `A e^{-2t}` and `c_1 \\cos 2t + c_2 \\sin 2t` = `A \\cos 2t + B \\sin 2t`, but `2a` ≠ `2b`."""
+    from itertools import permutations
+
+    import sympy
+
+    if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
+        return []
+    pred_only = sorted(pred.free_symbols - gold.free_symbols, key=str)
+    gold_only = sorted(gold.free_symbols - pred.free_symbols, key=str)
+    if not 1 <= len(pred_only) == len(gold_only) <= 2:
+        return []
+    names = {str(symbol) for symbol in (*pred_only, *gold_only)}
+    if not names <= _CONSTANT_NAMES or not gold.free_symbols - set(gold_only):
+        return []
+    try:
+        for expr, constants in ((pred, pred_only), (gold, gold_only)):
+            if any(sympy.diff(expr, constant).has(constant) for constant in constants):
+                return []
+    except Exception:  # noqa: BLE001 - an odd tree: no renaming
+        return []
+    return [
+        pred.xreplace(dict(zip(pred_only, order, strict=True))) for order in permutations(gold_only)
+    ]
 
 
 def expressions_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
@@ -299,7 +339,12 @@ def _positive_forms(relation: Any) -> list[tuple[Any, bool]] | None:
 
 
 def relations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
-    """Inequalities match when each part is a positive multiple of a part of the other, same strictness."""
+    """Inequalities match when each part is a positive multiple of a part of the other, same strictness.
+
+    A relation between constants (`0 < 1`, `\\sqrt{3} > \\sqrt{2}`) is a truth value, not a
+    condition on anything: two of them never match here (only as identical text)."""
+    if not getattr(pred, "free_symbols", None) or not getattr(gold, "free_symbols", None):
+        return False
     pred_forms, gold_forms = _positive_forms(pred), _positive_forms(gold)
     if pred_forms is None or gold_forms is None or len(pred_forms) != len(gold_forms):
         return False

@@ -304,16 +304,3 @@ def comparison_table(rows: Sequence[Any], a_name: str, b_name: str) -> Table:
             verdict(row),
         )
     return table
-
-
-def summary_line(summary: dict[str, Any]) -> str:
-    """`cfteval grade-file`'s one-line summary (printed on stderr, so stdout stays JSONL)."""
-    parts = [f"n={summary['n']}", f"accuracy={summary['accuracy']:.2f}%"]
-    if "agreement" in summary:
-        parts += [
-            f"agreement={summary['agreement']:.2f}% ({summary['labelled']} labelled)",
-            f"false_positives={summary['false_positives']}",
-            f"false_negatives={summary['false_negatives']}",
-        ]
-    parts.append(f"timeouts={summary['timeouts']}")
-    return "  ".join(parts)

@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any
 
+from cfteval.grading.safety import is_safe_to_parse
+
 logger = logging.getLogger(__name__)
 
 _MAX_PARSE_CHARS = 600
@@ -39,6 +41,8 @@ _SMALL_FACTORIAL = re.compile(r"(?<![\d.])\d{1,3}\s*!(?!\s*!)")
 def is_explosive(text: str) -> bool:
     """True for text that sympy could spend unbounded time or memory on; such text is not parsed."""
     if len(text) > _MAX_PARSE_CHARS or _EXPLOSIVE.search(text) is not None:
+        return True
+    if not is_safe_to_parse(text):
         return True
     return text.count("!") > len(_SMALL_FACTORIAL.findall(text))
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 import re
 
-from cfteval.grading.qwen_normalize import strip_string
-from cfteval.grading.qwen_symbolic import symbolic_equal as _symbolic_equal
+from cfteval.grading.qwen.normalize import strip_string
+from cfteval.grading.qwen.symbolic import symbolic_equal as _symbolic_equal
 
 # --------------------------------------------------------------------------- extraction
 
