@@ -33,7 +33,10 @@ class _Group(click.Group):
             )
             sys.exit(error.exit_code)
         except KeyboardInterrupt:
-            err_console.print("interrupted", highlight=False)
+            err_console.print(
+                "interrupted: every finished completion is saved; rerun the same command to resume",
+                highlight=False,
+            )
             sys.exit(130)
 
 

@@ -134,9 +134,13 @@ def test_ctrl_c_keeps_what_finished_and_says_how_to_resume(
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "saved in" in stderr and "resume with:" in stderr and "--temperatures" in stderr
+    # Interrupted while generating, the message names the resuming command; interrupted later
+    # (the fast tiny model may be grading already), it says the same in words.
+    assert "resume" in stderr
+    if "saved in" in stderr:
+        assert "resume with:" in stderr and "--temperatures" in stderr
     saved = set(_store_keys(out))
-    assert 0 < len(saved) < 48
+    assert 0 < len(saved) <= 48
     again = run_cfteval(*args)
     assert again.returncode == 0, again.stderr
     keys = _store_keys(out)
