@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cfteval.backends.base import PROMPT_TOO_LONG, Backend
+from cfteval.backends.served import resolve_served_model
 from cfteval.benchmarks import data_fingerprint, data_source, get_spec, load_problems
 from cfteval.errors import UserError
 from cfteval.grading.sandbox import grade_items
@@ -26,7 +27,7 @@ from cfteval.metrics import summarize
 from cfteval.models import ModelInfo, model_slug, resolve_model
 from cfteval.modes import Draft, Mode, make_mode
 from cfteval.progress import Progress
-from cfteval.prompts import render_prompt, template_fingerprint
+from cfteval.prompts import chat_messages, render_prompt, template_fingerprint
 from cfteval.records import Completion, Request, Sample, Sampling
 from cfteval.store import CompletionStore, write_json_atomic, write_jsonl_atomic
 
@@ -54,6 +55,26 @@ class EvalConfig:
     grade_timeout: float = 3.0
     max_model_len: int | None = None
     tensor_parallel_size: int = 1
+    # --backend openai: the servers, and how requests are sent to them.
+    base_urls: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    concurrency: int = 128
+    connect_timeout: float = 10.0
+    request_timeout: float = 1800.0
+    max_retries: int = 6
+
+    def openai_options(self) -> dict[str, Any]:
+        """The openai backend's options (empty for the offline backends)."""
+        if self.backend != "openai":
+            return {}
+        return {
+            "base_urls": self.base_urls,
+            "api_key": self.api_key,
+            "concurrency": self.concurrency,
+            "connect_timeout": self.connect_timeout,
+            "request_timeout": self.request_timeout,
+            "max_retries": self.max_retries,
+        }
 
 
 @dataclass
@@ -96,7 +117,11 @@ def _load_tokenizer(model: ModelInfo) -> Any:
 
 def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
     """Load every benchmark once and set up one mode per (benchmark, temperature)."""
-    tokenizer = _load_tokenizer(model) if config.prompt_format == "chat" else None
+    chat = config.prompt_format == "chat"
+    # An OpenAI-compatible server applies its own chat template to the messages it receives;
+    # the offline backends render it here with the model's tokenizer.
+    served_chat = chat and config.backend == "openai"
+    tokenizer = _load_tokenizer(model) if chat and not served_chat else None
     slug = model_slug(config.model)
     runs = []
     for benchmark in config.benchmarks:
@@ -105,6 +130,9 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
 
         def render(problem, template=spec.prompt_template):
             return render_prompt(problem, template, config.prompt_format, tokenizer)
+
+        def messages(problem, template=spec.prompt_template):
+            return chat_messages(problem, template) if served_chat else None
 
         max_tokens = config.max_tokens or spec.max_tokens
         prompt_info = {
@@ -132,7 +160,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
                 seed=config.seed,
                 stop=tuple(spec.stop),
             )
-            mode = make_mode(config.mode, problems, render, sampling, model.identity)
+            mode = make_mode(config.mode, problems, render, sampling, model.identity, messages)
             runs.append(
                 _Run(
                     benchmark,
@@ -172,6 +200,7 @@ class _Generator:
                     seed=self._config.seed,
                     max_model_len=self._config.max_model_len,
                     tensor_parallel_size=self._config.tensor_parallel_size,
+                    **self._config.openai_options(),
                 )
             except UserError:
                 raise
@@ -248,7 +277,10 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     """Run the whole evaluation and write one run folder per (benchmark, temperature)."""
     progress = progress or Progress()
     started_at, start = _now(), time.perf_counter()
-    model = resolve_model(config.model)
+    if config.backend == "openai":
+        model = resolve_served_model(config.model, config.base_urls, config.api_key)
+    else:
+        model = resolve_model(config.model)
     runs = plan_runs(config, model)
     store = CompletionStore(config.out / model_slug(config.model) / "completions.jsonl")
     generator = _Generator(config, model, store)

@@ -58,10 +58,18 @@ class DirectMode:
         render: Callable[[Problem], str],
         sampling: Sampling,
         model_identity: str,
+        messages: Callable[[Problem], tuple[tuple[str, str], ...] | None] | None = None,
     ) -> None:
         self._problems = problems
         self._requests = [
-            Request(problem.id, render(problem), sampling, model_identity, mode=self.name)
+            Request(
+                problem.id,
+                render(problem),
+                sampling,
+                model_identity,
+                mode=self.name,
+                messages=messages(problem) if messages is not None else None,
+            )
             for problem in problems
         ]
         self._drafts: list[Draft] = []
@@ -97,8 +105,12 @@ def make_mode(
     render: Callable[[Problem], str],
     sampling: Sampling,
     model_identity: str,
+    messages: Callable[[Problem], tuple[tuple[str, str], ...] | None] | None = None,
 ) -> Mode:
-    """The mode called `name` for one (benchmark, temperature) run."""
+    """The mode called `name` for one (benchmark, temperature) run.
+
+    `messages` gives a request's chat messages when a server renders the chat template.
+    """
     if name == "direct":
-        return DirectMode(problems, render, sampling, model_identity)
+        return DirectMode(problems, render, sampling, model_identity, messages)
     raise ValueError(f"unknown mode {name!r}")

@@ -14,7 +14,7 @@ from cfteval.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("auto", "vllm", "hf")
+BACKEND_NAMES = ("auto", "vllm", "hf", "openai")
 
 
 def vllm_available() -> bool:
@@ -35,7 +35,9 @@ def load_backend(
     """Load `model_path` into the backend called `name` (auto = vllm when installed, else hf).
 
     `engine_kwargs` go to the engine unchanged (`vllm.LLM(...)` options, or for hf
-    `batch_size` / `device` / `from_pretrained` options).
+    `batch_size` / `device` / `from_pretrained` options). For openai, `model_path` is the
+    served model name and `engine_kwargs` hold `base_urls`, `api_key`, `concurrency`, timeouts
+    and retries (see `OpenAIBackend`).
     """
     if name not in BACKEND_NAMES:
         raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
@@ -49,6 +51,10 @@ def load_backend(
         "dtype": dtype,
         **engine_kwargs,
     }
+    if name == "openai":
+        from cfteval.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(model_path, **options)
     if name == "vllm":
         if not vllm_available():
             raise UserError(
