@@ -91,6 +91,9 @@ class LocalVLLMServer:
             "--disable-uvicorn-access-log",
         ]  # fmt: skip
         self._env = dict(os.environ)
+        # vLLM refuses more than 4 stop strings by default (OpenAI's limit); the protocols'
+        # stop lists have up to 8, and a local server should behave like the offline engine.
+        self._env.setdefault("VLLM_MAX_STOP_STRINGS", "64")
         if is_cpu_build():
             self._args += ["--enforce-eager", "--no-enable-chunked-prefill"]
             self._env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(kv_cache_gib))

@@ -62,6 +62,8 @@ _TOO_LONG = re.compile(
     r"model's context length",
     re.IGNORECASE,
 )
+# Pydantic's wording when a list field is too long (vLLM's `stop`: "at most 4 items").
+_STOP_LIMIT = re.compile(r"at most (\d+) items")
 _PROMPT_LENGTH = re.compile(r"(\d+) input tokens|prompt \(length (\d+)\)|input \((\d+) tokens\)")
 
 
@@ -113,6 +115,7 @@ class OpenAIBackend(Backend):
         self._down_until = dict.fromkeys(self.base_urls, 0.0)
         self.requests_served = dict.fromkeys(self.base_urls, 0)
         self.peak_in_flight = 0
+        self._stop_limit: int | None = None  # learnt from a server that refuses long stop lists
         self._next = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -222,7 +225,8 @@ class OpenAIBackend(Backend):
         """One request, retried on connection errors, timeouts, 408/429 and 5xx."""
         path, body = self._payload(request)
         started = time.perf_counter()
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while True:
             url = self._pick_url()
             self._in_flight[url] += 1
             self.peak_in_flight = max(self.peak_in_flight, sum(self._in_flight.values()))
@@ -248,6 +252,9 @@ class OpenAIBackend(Backend):
                     message = error_message(response)
                     if status == 400 and _TOO_LONG.search(message):
                         return _too_long(request, message)
+                    if status == 400 and self._learn_stop_limit(message, len(body.get("stop", []))):
+                        path, body = self._payload(request)
+                        continue  # not a failure: resend at once with fewer stop strings
                     if status not in (408, 429) and status < 500:
                         raise ServerRequestError(
                             f"the server at {url} refused a request (HTTP {status}): {message}"
@@ -258,14 +265,38 @@ class OpenAIBackend(Backend):
                 self._in_flight[url] -= 1
             self._record_failure(url, outcome)
             if attempt == self.max_retries:
-                break
+                raise BackendUnavailableError(
+                    f"the server at {url} is unavailable ({outcome}; gave up after "
+                    f"{self.max_retries} retries); completions that finished are kept: rerun "
+                    "the same command to resume"
+                )
             delay = retry_after or backoff_delay(attempt, *self._backoff)
-            logger.debug("%s: %s; retry %d in %.1f s", url, outcome, attempt + 1, delay)
+            attempt += 1
+            logger.debug("%s: %s; retry %d in %.1f s", url, outcome, attempt, delay)
             await asyncio.sleep(delay)
-        raise BackendUnavailableError(
-            f"the server at {url} is unavailable ({outcome}; gave up after {self.max_retries} "
-            "retries); completions that finished are kept: rerun the same command to resume"
-        )
+
+    def _learn_stop_limit(self, message: str, sent: int) -> bool:
+        """True when the server refused the request for having more than N stop strings.
+
+        OpenAI's API, and vLLM unless started with a larger VLLM_MAX_STOP_STRINGS, accept at
+        most 4; the protocols' stop lists have up to 8. From then on the first N go to the
+        server and every stop string is still applied to the text here (`_to_completion`),
+        so texts are those of the offline backends; only token counts then include the
+        tokens generated past a stop string that the server did not know about.
+        """
+        match = _STOP_LIMIT.search(message)
+        if match is None or "stop" not in message:
+            return False
+        limit = int(match.group(1))
+        if limit >= sent:
+            return False
+        if self._stop_limit is None or limit < self._stop_limit:
+            logger.warning(
+                "the server accepts at most %d stop strings; sending the first %d and applying "
+                "the rest to the returned text", limit, limit,
+            )  # fmt: skip
+            self._stop_limit = limit
+        return True
 
     def _payload(self, request: Request) -> tuple[str, dict[str, Any]]:
         sampling = request.sampling
@@ -280,7 +311,7 @@ class OpenAIBackend(Backend):
             "max_tokens": sampling.max_tokens,
         }
         if sampling.stop:
-            body["stop"] = list(sampling.stop)
+            body["stop"] = list(sampling.stop)[: self._stop_limit]
         if not greedy:
             body["seed"] = request_seed(request)
         want_logprobs = False

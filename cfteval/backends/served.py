@@ -204,14 +204,17 @@ def server_version(base_url: str, api_key: str | None, timeout: float) -> str | 
 
 
 def error_message(response: Any) -> str:
-    """The server's error text from an OpenAI-style error body, else the raw body (shortened)."""
+    """The server's error text from an OpenAI-style error body, else the raw body, on one line
+    (it ends up in a one-line error message) and shortened."""
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:300]
+        body = response.text
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    if isinstance(body, dict) and body.get("message"):  # some servers: {"message": ...}
-        return str(body["message"])
-    return str(body)[:300]
+        text = str(error["message"])
+    elif isinstance(body, dict) and body.get("message"):  # some servers: {"message": ...}
+        text = str(body["message"])
+    else:
+        text = str(body)
+    return " ".join(text.split())[:500]
