@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from cfteval import __version__
 from cfteval.errors import UserError
 from cfteval.grading.profiles import PROFILE_NAMES
 from cfteval.modes import MODE_NAMES
-from cfteval.progress import Progress
 from cfteval.prompts import PROMPT_FORMATS
 
 console = Console()
@@ -34,6 +32,9 @@ class _Group(click.Group):
                 f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
             )
             sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("interrupted", highlight=False)
+            sys.exit(130)
 
 
 @click.group(cls=_Group)
@@ -41,8 +42,9 @@ class _Group(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(verbose: bool) -> None:
     """Evaluate and train models for maths and science reasoning (Critique Fine-Tuning)."""
-    # vLLM logs every engine detail at INFO; the user reads rich progress and tables instead.
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "DEBUG" if verbose else "ERROR")
+    from cfteval.engine_env import configure_engine_environment
+
+    configure_engine_environment(verbose)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -59,38 +61,8 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
     return list(dict.fromkeys(temperatures))
 
 
-class _RichProgress(Progress):
-    """Rich progress bars for the pipeline's stages (generation, grading)."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as RichBar
-
-        self._bar = RichBar(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=False,
-        )
-        self._started = False
-
-    def stage(self, description: str, total: int):
-        if not self._started:
-            self._bar.start()
-            self._started = True
-        task = self._bar.add_task(description, total=total)
-        return lambda advance: self._bar.advance(task, advance)
-
-    def done(self) -> None:
-        if self._started:
-            self._bar.stop()
-            self._started = False
-
-
 @main.command("eval")
-@click.option("--model", required=True, help="Local checkpoint folder or hub id.")
+@click.option("--model", default=None, help="Local checkpoint folder or hub id.")
 @click.option(
     "--benchmarks",
     "benchmark_spec",
@@ -210,6 +182,31 @@ class _RichProgress(Progress):
     show_default=True,
     help="Tensor parallel GPUs (vllm).",
 )
+@click.option(
+    "--dp",
+    "data_parallel_size",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Data parallel engines: worker processes, each on its own --tp GPUs.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+    default="auto",
+    show_default=True,
+    help="Model dtype; auto: the checkpoint's, or float32 on CPUs without native bfloat16.",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Regenerate every completion, even those already cached."
+)
+@click.option(
+    "--replay",
+    "replay_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Re-run the run in this folder from its manifest (model, prompt, sampling, seeds).",
+)
 def eval_command(
     model: str,
     benchmark_spec: str,
@@ -234,14 +231,27 @@ def eval_command(
     grade_timeout: float,
     max_model_len: int | None,
     tensor_parallel_size: int,
+    data_parallel_size: int,
+    dtype: str,
+    overwrite: bool,
+    replay_dir: Path | None,
 ) -> None:
     """Score MODEL on benchmarks and write one run folder per benchmark × temperature."""
     # Imported here so that `cfteval --help` and the light commands start fast.
     from cfteval.benchmarks import resolve_benchmarks
-    from cfteval.evaluate import EvalConfig, run_eval
-    from cfteval.models import model_slug
-    from cfteval.report import counts_line, summary_table
+    from cfteval.evaluate import EvalConfig
 
+    if replay_dir is not None:
+        from cfteval.replay import replay_config
+
+        replay = replay_config(replay_dir, out, data_dir)
+        for warning in replay.warnings:
+            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        replay.config.overwrite = overwrite
+        _run_and_report(replay.config)
+        return
+    if model is None:
+        raise UserError("give --model (a checkpoint folder or hub id), or --replay RUN_DIR")
     if n_samples > 1 and all(t == 0 for t in temperatures):
         raise UserError(
             "--n > 1 with only --temperatures 0 gives n identical greedy samples; "
@@ -269,6 +279,9 @@ def eval_command(
         grade_timeout=grade_timeout,
         max_model_len=max_model_len,
         tensor_parallel_size=tensor_parallel_size,
+        data_parallel_size=data_parallel_size,
+        dtype=dtype,
+        overwrite=overwrite,
         base_urls=base_url.split(",") if base_url else [],
         api_key=api_key,
         concurrency=concurrency,
@@ -276,14 +289,39 @@ def eval_command(
         request_timeout=request_timeout,
         max_retries=max_retries,
     )
-    progress = _RichProgress()
+    _run_and_report(config)
+
+
+def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
+    """Run an evaluation with progress on stderr; Ctrl-C says what was kept and how to resume."""
+    import shlex
+
+    from cfteval.errors import RunInterrupted
+    from cfteval.evaluate import run_eval
+    from cfteval.models import model_slug
+    from cfteval.progress import progress_for
+    from cfteval.report import counts_line, summary_table
+
+    progress = progress_for(err_console)
     try:
         results = run_eval(config, progress)
+    except RunInterrupted as interrupted:
+        progress.done()
+        resume = shlex.join(["cfteval", *sys.argv[1:]])
+        err_console.print(
+            f"interrupted: {interrupted.saved} completion(s) generated in this run are saved in "
+            f"{interrupted.store}; resume with:\n  {resume}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.exit(130)
     finally:
         progress.done()
-    console.print(summary_table(results, title=f"{model_slug(model)} — accuracy (%)"))
+    slug = model_slug(config.model)
+    console.print(summary_table(results, title=f"{slug} — accuracy (%)"))
     console.print(counts_line(results), highlight=False)
-    console.print(f"run folders under {out / model_slug(model)}", highlight=False)
+    console.print(f"run folders under {config.out / slug}", highlight=False)
 
 
 @main.command("benchmarks")

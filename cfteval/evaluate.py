@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import logging
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cfteval.backends.base import PROMPT_TOO_LONG, Backend
 from cfteval.backends.served import resolve_served_model
-from cfteval.benchmarks import data_fingerprint, data_source, get_spec, load_problems
-from cfteval.errors import UserError
+from cfteval.benchmarks import (
+    data_fingerprint,
+    data_source,
+    get_spec,
+    load_problems,
+    resolve_data_dir,
+)
+from cfteval.completion_store import CompletionStore, StoreLock
+from cfteval.errors import RunInterrupted, UserError
+from cfteval.generation import BackendOptions, Generator
 from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
 from cfteval.manifest import RunManifest, git_revision, hardware_summary, software_versions
@@ -28,8 +36,8 @@ from cfteval.models import ModelInfo, model_slug, resolve_model
 from cfteval.modes import Draft, Mode, make_mode
 from cfteval.progress import Progress
 from cfteval.prompts import chat_messages, render_prompt, template_fingerprint
-from cfteval.records import Completion, Request, Sample, Sampling
-from cfteval.store import CompletionStore, write_json_atomic, write_jsonl_atomic
+from cfteval.records import Completion, Sample, Sampling
+from cfteval.store import write_json_atomic, write_jsonl_atomic
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,9 @@ class EvalConfig:
     grade_timeout: float = 3.0
     max_model_len: int | None = None
     tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    dtype: str = "auto"  # "auto": the backend's best for this machine (see backends.default_dtype)
+    overwrite: bool = False  # regenerate even what the completion cache holds
     # --backend openai: the servers, and how requests are sent to them.
     base_urls: list[str] = field(default_factory=list)
     api_key: str | None = None
@@ -127,6 +138,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
     for benchmark in config.benchmarks:
         spec = get_spec(benchmark)
         problems = load_problems(benchmark, config.data_dir, config.limit, gpqa_seed=config.seed)
+        data_dir = resolve_data_dir(config.data_dir)
 
         def render(problem, template=spec.prompt_template):
             return render_prompt(problem, template, config.prompt_format, tokenizer)
@@ -144,6 +156,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
         }
         data_info = {
             "source": data_source(benchmark, config.data_dir),
+            "data_dir": str(data_dir.resolve()) if data_dir else None,
             "fingerprint": data_fingerprint(benchmark, config.data_dir),
             "n_problems": len(problems),
         }
@@ -171,67 +184,6 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
                 )
             )
     return runs
-
-
-class _Generator:
-    """Answers requests from the cache, generating only the missing ones (one batch per round)."""
-
-    def __init__(self, config: EvalConfig, model: ModelInfo, store: CompletionStore) -> None:
-        self._config = config
-        self._model = model
-        self._store = store
-        self._backend: Backend | None = None
-        self.generated = 0
-
-    @property
-    def backend_info(self) -> dict[str, Any]:
-        if self._backend is None:
-            return {"name": self._config.backend, "version": None, "used": False}
-        return {"name": self._backend.name, "version": self._backend.version(), "used": True}
-
-    def _ensure_backend(self) -> Backend:
-        if self._backend is None:
-            from cfteval.backends import load_backend
-
-            try:
-                self._backend = load_backend(
-                    self._config.backend,
-                    self._model.path,
-                    seed=self._config.seed,
-                    max_model_len=self._config.max_model_len,
-                    tensor_parallel_size=self._config.tensor_parallel_size,
-                    **self._config.openai_options(),
-                )
-            except UserError:
-                raise
-            except Exception as error:  # noqa: BLE001 - any load failure is the model's, not ours
-                log.debug("backend load failed", exc_info=True)
-                first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-                raise UserError(
-                    f"cannot load model {self._model.path} with the {self._config.backend} "
-                    f"backend: {type(error).__name__}: {first_line}"
-                ) from None
-        return self._backend
-
-    def complete(self, requests: list[Request], progress: Progress) -> dict[str, Completion]:
-        unique = {request.key: request for request in requests}
-        missing = [request for key, request in unique.items() if key not in self._store]
-        if missing:
-            backend = self._ensure_backend()
-            advance = progress.stage(f"generating ({len(missing)} prompts)", len(missing))
-            completions = backend.generate(missing, advance)
-            # A prompt longer than the context is not a model output: keep it out of the cache
-            # so that a later run with a larger --max-model-len generates it.
-            self._store.add(c for c in completions if PROMPT_TOO_LONG not in c.finish_reasons)
-            fresh = {completion.key: completion for completion in completions}
-            self.generated += len(completions)
-        else:
-            fresh = {}
-        return {key: fresh.get(key) or self._store.get(key) for key in unique}  # type: ignore[misc]
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
 
 
 def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[Sample]:
@@ -273,27 +225,66 @@ def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[
     return samples
 
 
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder that cannot be written, before any model is loaded.
+
+    Found after generation, the same mistake used to cost the whole run.
+    """
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".cfteval-write-check-"):
+            pass
+    except OSError as error:
+        raise UserError(f"--out {out} is not writable: {error.strerror or error}") from None
+
+
+def backend_options(config: EvalConfig, model: ModelInfo) -> BackendOptions:
+    return BackendOptions(
+        name=config.backend,
+        model_path=model.path,
+        seed=config.seed,
+        max_model_len=config.max_model_len,
+        tensor_parallel_size=config.tensor_parallel_size,
+        data_parallel_size=config.data_parallel_size,
+        dtype=config.dtype,
+        engine_kwargs=config.openai_options(),
+    )
+
+
 def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunResult]:
-    """Run the whole evaluation and write one run folder per (benchmark, temperature)."""
+    """Run the whole evaluation and write one run folder per (benchmark, temperature).
+
+    Raises `RunInterrupted` on Ctrl-C, after saving every finished completion.
+    """
     progress = progress or Progress()
     started_at, start = _now(), time.perf_counter()
+    check_output_folder(config.out)
     if config.backend == "openai":
         model = resolve_served_model(config.model, config.base_urls, config.api_key)
     else:
         model = resolve_model(config.model)
     runs = plan_runs(config, model)
-    store = CompletionStore(config.out / model_slug(config.model) / "completions.jsonl")
-    generator = _Generator(config, model, store)
-    try:
-        pending = {id(run): run.mode.start() for run in runs}
-        while any(pending.values()):
-            batch = [request for requests in pending.values() for request in requests]
-            completions = generator.complete(batch, progress)
-            pending = {
-                id(run): run.mode.advance(completions) for run in runs if pending.get(id(run))
-            }
-    finally:
-        generator.close()
+    store_path = config.out / model_slug(config.model) / "completions.jsonl"
+    with StoreLock(store_path):
+        store = CompletionStore(store_path)
+        generator = Generator(backend_options(config, model), store, overwrite=config.overwrite)
+        used: dict[int, list[Completion]] = {id(run): [] for run in runs}
+        try:
+            pending = {id(run): run.mode.start() for run in runs}
+            while any(pending.values()):
+                batch = [request for requests in pending.values() for request in requests]
+                completions = generator.complete(batch, progress)
+                for run_id, requests in pending.items():
+                    used[run_id].extend(completions[request.key] for request in requests)
+                pending = {
+                    id(run): run.mode.advance(completions) for run in runs if pending.get(id(run))
+                }
+        except KeyboardInterrupt:
+            raise RunInterrupted(generator.generated, store_path) from None
+        finally:
+            generator.close()
     drafts_per_run = [run.mode.drafts() for run in runs]
     all_samples = _grade([d for drafts in drafts_per_run for d in drafts], config, progress)
     progress.done()
@@ -309,6 +300,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
         samples = all_samples[offset : offset + len(drafts)]
         offset += len(drafts)
         metrics = summarize(samples, wall_seconds=wall)
+        metrics["generation_seconds"] = round(generator.generation_seconds, 2)
         manifest = RunManifest(
             benchmark=run.benchmark,
             mode=config.mode,
@@ -319,11 +311,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
                 "identity": model.identity,
                 "revision_or_hash": model.revision_or_hash,
             },
-            backend=generator.backend_info
-            | {
-                "tensor_parallel_size": config.tensor_parallel_size,
-                "completions_generated_this_invocation": generator.generated,
-            },
+            backend=_backend_record(generator, used[id(run)]),
             grading={"profile": config.grade_profile, "timeout_seconds": config.grade_timeout},
             limit=config.limit,
             started_at=started_at,
@@ -336,3 +324,18 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
         write_json_atomic(run.run_dir / "manifest.json", asdict(manifest))
         results.append(RunResult(run.benchmark, config.mode, run.temperature, run.run_dir, metrics))
     return results
+
+
+def _backend_record(generator: Generator, completions: list[Completion]) -> dict[str, Any]:
+    """The manifest's backend block: what generated this run's completions, now or earlier.
+
+    A run served from the cache names the backend and version recorded with the cached
+    completions, rather than the backend this invocation would have used.
+    """
+    info = generator.backend_info()
+    provenance = generator.provenance(completions)
+    if not generator.used and provenance.generated_by:
+        label = provenance.generated_by.most_common(1)[0][0]
+        name, _, version = label.partition(" ")
+        info.update(name=name, version=version or None)
+    return info | provenance.as_dict()

@@ -1,74 +1,16 @@
-"""Persistence: the completion cache (append-only JSONL keyed by request hash) and atomic writes.
+"""Files: atomic writes (readers never see half a file) and JSONL reading with line numbers.
 
-Every completion is appended to `<out>/<model-slug>/completions.jsonl` as soon as the backend
-returns it, so an interrupted run loses nothing: the next run with the same settings finds the
-completions by key and generates only what is missing. A changed prompt or sampling setting
-changes the key, so stale outputs are never reused (a defect of the reference code).
+The completion cache, which appends rather than replaces, lives in `completion_store.py`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-
-from cfteval.records import Completion
-
-log = logging.getLogger(__name__)
-
-
-class CompletionStore:
-    """Append-only cache of Completions; the last record for a key wins."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._by_key: dict[str, Completion] = {}
-        self._load()
-
-    def _load(self) -> None:
-        if not self.path.exists():
-            return
-        with self.path.open("r", encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    completion = Completion(**record)
-                except (json.JSONDecodeError, TypeError) as error:
-                    # A crash mid-append leaves a torn last line; that completion is regenerated.
-                    log.warning(
-                        "%s:%d: skipping unreadable cache line (%s)", self.path, line_number, error
-                    )
-                    continue
-                self._by_key[completion.key] = completion
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._by_key
-
-    def __len__(self) -> int:
-        return len(self._by_key)
-
-    def get(self, key: str) -> Completion | None:
-        return self._by_key.get(key)
-
-    def add(self, completions: Iterable[Completion]) -> None:
-        """Append completions durably (flushed and fsynced before returning)."""
-        completions = list(completions)
-        if not completions:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            for completion in completions:
-                handle.write(json.dumps(asdict(completion), ensure_ascii=False) + "\n")
-                self._by_key[completion.key] = completion
-            handle.flush()
-            os.fsync(handle.fileno())
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -103,12 +103,17 @@ def test_one_call_mixes_temperatures_and_sample_counts(backend) -> None:
         _request(QUESTIONS[2], Sampling(temperature=1.0, max_tokens=12, n=2), "hot"),
         _request(QUESTIONS[0], Sampling(temperature=1.0, max_tokens=12, n=1), "hot-same-q"),
     ]
-    progress: list[int] = []
-    completions = backend.generate(requests, progress.append)
+    tokens: list[int] = []
+    completions = backend.generate(requests, tokens.append)
     assert [c.key for c in completions] == [r.key for r in requests]
-    assert sum(progress) == len(requests)
-    if backend.name == "vllm":  # the bar moves as each request finishes, inside the one call
-        assert progress == [1] * len(requests)
+    # Every generated token is reported once (greedy copies were generated once).
+    generated = sum(
+        c.token_counts[0] if r.sampling.temperature == 0 else sum(c.token_counts)
+        for r, c in zip(requests, completions, strict=True)
+    )
+    assert sum(tokens) == generated
+    if backend.name == "vllm":  # tokens are reported step by step, not when requests end
+        assert len(tokens) >= 10
     for request, completion in zip(requests, completions, strict=True):
         n = request.sampling.n
         assert len(completion.texts) == len(completion.token_counts) == n
@@ -171,25 +176,62 @@ def test_seeded_sampling_is_reproducible_and_the_seed_matters(backend) -> None:
 
 
 @pytest.mark.slow
-def test_vllm_sends_all_requests_in_one_engine_call(vllm_backend, monkeypatch) -> None:
-    calls: list[int] = []
-    real_generate = vllm_backend._llm.generate
+def test_vllm_queues_all_requests_before_stepping_and_streams(vllm_backend, monkeypatch) -> None:
+    """One batch (every request queued before the first engine step), finished ones out early."""
+    engine = vllm_backend._llm.llm_engine
+    events: list[str] = []
+    real_add, real_step = engine.add_request, engine.step
 
-    def counting_generate(prompts, params, **kwargs):
-        calls.append(len(prompts))
-        return real_generate(prompts, params, **kwargs)
+    def add_request(*args, **kwargs):
+        events.append("add")
+        return real_add(*args, **kwargs)
 
-    monkeypatch.setattr(vllm_backend._llm, "generate", counting_generate)
+    def step():
+        events.append("step")
+        return real_step()
+
+    monkeypatch.setattr(engine, "add_request", add_request)
+    monkeypatch.setattr(engine, "step", step)
     requests = [
-        _request(
-            question, Sampling(temperature=temperature, max_tokens=4, n=2 if temperature else 1)
-        )
+        _request(question, Sampling(temperature=t, max_tokens=4 if t == 0 else 40, n=2 if t else 1))
         for question in QUESTIONS
-        for temperature in (0.0, 0.3, 0.6)
+        for t in (0.0, 0.3, 0.6)
     ]
-    completions = vllm_backend.generate(requests)
-    assert calls == [len(requests)]
-    assert len(completions) == len(requests)
+    seen = []
+    for completion in vllm_backend.stream(requests):
+        # Short (greedy, 4-token) requests leave while the long ones still run.
+        seen.append((completion.key, engine.has_unfinished_requests()))
+    assert events[: len(requests)] == ["add"] * len(requests)
+    assert "add" not in events[len(requests) :]
+    assert sorted(key for key, _ in seen) == sorted(r.key for r in requests)
+    short_keys = {r.key for r in requests if r.sampling.temperature == 0}
+    assert all(still_running for key, still_running in seen if key in short_keys)
+
+
+@pytest.mark.slow
+def test_vllm_abandoned_stream_leaves_the_engine_usable(vllm_backend) -> None:
+    requests = [_request(q, Sampling(temperature=0.5, max_tokens=30)) for q in QUESTIONS]
+    stream = vllm_backend.stream(requests)
+    next(stream)
+    stream.close()  # the consumer stops (Ctrl-C, an error): the rest is aborted
+    assert not vllm_backend._llm.llm_engine.has_unfinished_requests()
+    [again] = vllm_backend.generate([requests[0]])
+    assert again.token_counts[0] > 0
+
+
+@pytest.mark.slow
+def test_draw_index_gives_independent_samples(backend) -> None:
+    sampling = Sampling(temperature=1.0, max_tokens=12, seed=5)
+    requests = [
+        Request("p", CHATML.format(q=QUESTIONS[1]), sampling, "tiny", draw=draw)
+        for draw in range(3)
+    ]
+    completions = backend.generate(requests)
+    assert len({r.key for r in requests}) == 3
+    assert len({request_seed(r) for r in requests}) == 3
+    assert len({c.texts[0] for c in completions}) == 3
+    if backend.name == "vllm":
+        assert [c.seed for c in completions] == [request_seed(r) for r in requests]
 
 
 @pytest.mark.slow

@@ -70,6 +70,8 @@ def test_eval_writes_run_folders_and_resumes(
             # greedy runs keep one sample per problem: n identical texts would add nothing
             manifest = _check_run_dir(run_dir, 3, 2 if temperature > 0 else 1, temperature)
             assert manifest["backend"]["name"] == backend and manifest["backend"]["version"]
+            assert manifest["backend"]["generated_this_invocation"] == 3
+            assert manifest["backend"]["generation_seconds"] > 0
     # 2 benchmarks × 2 temperatures × 3 problems, one request each (n texts per request)
     cache = model_dirs[0] / "completions.jsonl"
     assert len(cache.read_text().splitlines()) == 12
@@ -80,8 +82,13 @@ def test_eval_writes_run_folders_and_resumes(
     manifest = json.loads(
         (model_dirs[0] / "gsm8k" / "direct" / "t0.0" / "manifest.json").read_text()
     )
-    assert manifest["backend"]["completions_generated_this_invocation"] == 0
+    # Served from the cache: the manifest names what generated the completions back then.
+    assert manifest["backend"]["generated_this_invocation"] == 0
+    assert manifest["backend"]["from_cache"] == 3
     assert manifest["backend"]["used"] is False
+    assert manifest["backend"]["name"] == backend
+    [label] = manifest["backend"]["generated_by"]
+    assert label.startswith(backend + " ")
     assert (model_dirs[0] / "gsm8k" / "direct" / "t0.6" / "samples.jsonl").read_text() == before
     assert len(cache.read_text().splitlines()) == 12
 

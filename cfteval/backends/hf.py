@@ -12,9 +12,10 @@ import gc
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from cfteval.backends.base import ProgressCallback
+from cfteval.backends.base import Backend, TokenCallback
 from cfteval.backends.decoding import (
     eos_token_ids,
     request_seed,
@@ -35,7 +36,7 @@ _TORCH_DTYPES = {
 }
 
 
-class HFBackend:
+class HFBackend(Backend):
     """One transformers model per instance; requests are grouped by sampling and batched."""
 
     name = "hf"
@@ -89,27 +90,26 @@ class HFBackend:
 
         return f"transformers {transformers.__version__}, torch {torch.__version__}"
 
-    def generate(
-        self, requests: list[Request], progress: ProgressCallback | None = None
-    ) -> list[Completion]:
-        """One Completion per request, in order; batches hold requests with equal sampling."""
-        completions: list[Completion | None] = [None] * len(requests)
-        groups: dict[Sampling, list[int]] = defaultdict(list)
-        for index, request in enumerate(requests):
-            groups[request.sampling].append(index)
-        for sampling, indices in groups.items():
-            lengths = {i: len(self._tokenizer(requests[i].prompt)["input_ids"]) for i in indices}
+    def stream(
+        self, requests: Sequence[Request], on_tokens: TokenCallback | None = None
+    ) -> Iterator[Completion]:
+        """Yield Completions batch by batch; batches hold requests with equal sampling."""
+        groups: dict[Sampling, list[Request]] = defaultdict(list)
+        for request in {request.key: request for request in requests}.values():
+            groups[request.sampling].append(request)
+        for sampling, members in groups.items():
+            lengths = {r.key: len(self._tokenizer(r.prompt)["input_ids"]) for r in members}
             # Similar lengths in a batch waste less compute on padding.
-            ordered = sorted(indices, key=lambda i: lengths[i], reverse=True)
+            ordered = sorted(members, key=lambda r: lengths[r.key], reverse=True)
             for start in range(0, len(ordered), self.batch_size):
-                batch = ordered[start : start + self.batch_size]
-                for index, completion in zip(
-                    batch, self._generate_batch([requests[i] for i in batch], sampling), strict=True
-                ):
-                    completions[index] = completion
-                if progress is not None:
-                    progress(len(batch))
-        return completions  # type: ignore[return-value]
+                completions = self._generate_batch(
+                    ordered[start : start + self.batch_size], sampling
+                )
+                if on_tokens is not None:
+                    # Greedy copies were generated once.
+                    counted = 1 if sampling.temperature == 0 else sampling.n
+                    on_tokens(sum(sum(c.token_counts[:counted]) for c in completions))
+                yield from completions
 
     def _generate_batch(self, batch: list[Request], sampling: Sampling) -> list[Completion]:
         import torch
@@ -147,7 +147,10 @@ class HFBackend:
         # Seed from the batch's requests, on a forked RNG so the global torch state is untouched.
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
-            torch.manual_seed(request_seed(batch[0]))
+            # One sampling stream per batch (transformers has no per-row generator): the seed
+            # of the batch's first request, recorded on every completion of the batch.
+            seed = None if greedy else request_seed(batch[0])
+            torch.manual_seed(seed or 0)
             output = self._model.generate(**inputs, **options)
         seconds = (time.perf_counter() - started) / len(batch)
         generated = output[:, inputs["input_ids"].shape[1] :].tolist()
@@ -166,6 +169,7 @@ class HFBackend:
                     finish_reasons=[reason for _, _, reason in samples],
                     prompt_tokens=int(prompt_tokens[row]),
                     seconds=seconds,
+                    seed=seed,
                 )
             )
         return completions

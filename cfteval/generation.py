@@ -1,0 +1,184 @@
+"""Answering a round of requests: from the completion cache, else from the backend, streamed.
+
+The backend is created only when something is missing, so re-running a finished evaluation
+(after a grader change, say) needs no model at all. Fresh completions go to the store in small
+fsynced batches while the backend is still generating the rest of the round: a run killed by
+SIGKILL loses at most one batch, and Ctrl-C, a dead server or a dead data-parallel worker loses
+nothing that had finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfteval.backends.base import PROMPT_TOO_LONG, Backend
+from cfteval.completion_store import CompletionStore
+from cfteval.errors import UserError
+from cfteval.progress import Progress
+from cfteval.records import Completion, Request
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BackendOptions:
+    """How to build the backend, should one be needed."""
+
+    name: str
+    model_path: str
+    seed: int = 0
+    max_model_len: int | None = None
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    dtype: str = "auto"
+    engine_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Provenance:
+    """Where one run's completions came from, for its manifest."""
+
+    generated: int = 0
+    from_cache: int = 0
+    generated_by: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "generated_this_invocation": self.generated,
+            "from_cache": self.from_cache,
+            "generated_by": dict(self.generated_by),
+        }
+
+
+class Generator:
+    """Answers requests from the cache, generating only the missing ones (one stream per round).
+
+    `overwrite` regenerates every request once in this invocation, whatever the cache holds.
+    """
+
+    def __init__(
+        self, options: BackendOptions, store: CompletionStore, overwrite: bool = False
+    ) -> None:
+        self._options = options
+        self._store = store
+        self._overwrite = overwrite
+        self._regenerated: set[str] = set()
+        self._fresh: set[str] = set()
+        self._backend: Backend | None = None
+        self.generated = 0
+        self.generation_seconds = 0.0
+
+    @property
+    def used(self) -> bool:
+        return self._backend is not None
+
+    @property
+    def label(self) -> str | None:
+        """`<backend> <version>`, stamped on every completion this generator stores."""
+        if self._backend is None:
+            return None
+        return f"{self._backend.name} {self._backend.version()}"
+
+    def backend_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "name": self._backend.name if self._backend else self._options.name,
+            "version": self._backend.version() if self._backend else None,
+            "used": self.used,
+            "dtype": getattr(self._backend, "dtype", None) or self._options.dtype,
+            "max_model_len": self._options.max_model_len,
+            "tensor_parallel_size": self._options.tensor_parallel_size,
+            "data_parallel_size": self._options.data_parallel_size,
+            "generation_seconds": round(self.generation_seconds, 2),
+        }
+        load_seconds = getattr(self._backend, "load_seconds", None)
+        if load_seconds is not None:
+            info["load_seconds"] = round(load_seconds, 2)
+        return info
+
+    def _ensure_backend(self) -> Backend:
+        if self._backend is None:
+            from cfteval.backends import load_backend
+
+            options = self._options
+            try:
+                self._backend = load_backend(
+                    options.name,
+                    options.model_path,
+                    seed=options.seed,
+                    max_model_len=options.max_model_len,
+                    tensor_parallel_size=options.tensor_parallel_size,
+                    data_parallel_size=options.data_parallel_size,
+                    dtype=options.dtype,
+                    **options.engine_kwargs,
+                )
+            except UserError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any load failure is the model's, not ours
+                log.debug("backend load failed", exc_info=True)
+                first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                raise UserError(
+                    f"cannot load model {options.model_path} with the {options.name} "
+                    f"backend: {type(error).__name__}: {first_line}"
+                ) from None
+        return self._backend
+
+    def _is_missing(self, key: str) -> bool:
+        if self._overwrite and key not in self._regenerated:
+            return True
+        return key not in self._store
+
+    def complete(self, requests: list[Request], progress: Progress) -> dict[str, Completion]:
+        """One Completion per distinct request key; generates what the cache does not hold."""
+        unique = {request.key: request for request in requests}
+        missing = [request for key, request in unique.items() if self._is_missing(key)]
+        fresh: dict[str, Completion] = {}
+        if missing:
+            fresh = self._generate(missing, progress)
+        return {key: fresh.get(key) or self._store.get(key) for key in unique}  # type: ignore[misc]
+
+    def _generate(self, missing: list[Request], progress: Progress) -> dict[str, Completion]:
+        backend = self._ensure_backend()
+        label = self.label
+        stage = progress.stage(f"generating ({len(missing)} requests)", len(missing))
+        fresh: dict[str, Completion] = {}
+        started = time.perf_counter()
+        try:
+            with self._store.writer() as writer:
+                for completion in backend.stream(missing, stage.tokens):
+                    completion.backend = label
+                    fresh[completion.key] = completion
+                    self._regenerated.add(completion.key)
+                    # A prompt longer than the context is not a model output: keep it out of
+                    # the cache so that a run with a larger --max-model-len generates it.
+                    if PROMPT_TOO_LONG not in completion.finish_reasons:
+                        writer.add(completion)
+                    self.generated += 1
+                    stage(1)
+        finally:
+            self.generation_seconds += time.perf_counter() - started
+            self._fresh.update(fresh)
+        unanswered = [request.key for request in missing if request.key not in fresh]
+        if unanswered:
+            raise RuntimeError(
+                f"the {backend.name} backend left {len(unanswered)} request(s) unanswered"
+            )
+        return fresh
+
+    def provenance(self, completions: list[Completion]) -> Provenance:
+        """Where these completions came from: generated now or read from the cache, and by what."""
+        result = Provenance()
+        for completion in completions:
+            if completion.key in self._fresh:
+                result.generated += 1
+            else:
+                result.from_cache += 1
+            result.generated_by[completion.backend or "unknown (older cache record)"] += 1
+        return result
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
