@@ -487,6 +487,63 @@ def bench_grading_command(
     console.print(f"ratio cfteval / math-verify: {ratio:.2f}x", highlight=False)
 
 
+@bench_group.command("generation")
+@click.option("--model", required=True, help="Model for every measurement (e.g. SmolLM2's folder).")
+@click.option(
+    "--benchmark", default="gsm8k", show_default=True, help="Where the prompts come from."
+)
+@click.option("--limit", type=click.IntRange(min=2), default=32, show_default=True, help="Prompts.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--temperature", type=click.FloatRange(min=0), default=0.6, show_default=True,
+    help="Sampling temperature of (a) and (d).",
+)  # fmt: skip
+@click.option(
+    "--only", default="abd", show_default=True, help="Which measurements: letters of a, b, d."
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+    default="auto",
+    show_default=True,
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR].",
+)
+def bench_generation_command(
+    model: str,
+    benchmark: str,
+    limit: int,
+    max_tokens: int,
+    temperature: float,
+    only: str,
+    dtype: str,
+    data_dir: Path | None,
+) -> None:
+    """cfteval's generation against bare vLLM, separate processes and an uninterrupted run."""
+    from cfteval import bench_generation
+
+    unknown = set(only) - set(bench_generation.MEASUREMENTS)
+    if unknown:
+        raise UserError(f"--only {only!r}: unknown measurement(s) {''.join(sorted(unknown))}")
+    settings = bench_generation.BenchSettings(
+        model=model,
+        benchmark=benchmark,
+        limit=limit,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        data_dir=data_dir,
+        dtype=dtype,
+    )
+    measurements = bench_generation.run_bench(settings, only)
+    console.print(bench_generation.bench_table(measurements))
+    console.print(bench_generation.ratios_line(measurements), highlight=False)
+
+
 # --- model commands; logic in cfteval/model_pull.py.
 
 
@@ -544,3 +601,7 @@ def models_list_command(cache_dir: Path | None) -> None:
         where = pulled_path(model.name, cache_dir)
         table.add_row(model.name, model.description, str(where) if where else "[dim]not pulled[/]")
     console.print(table)
+
+
+if __name__ == "__main__":
+    main()

