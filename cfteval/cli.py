@@ -13,8 +13,8 @@ from rich.markup import escape
 from cfteval import __version__
 from cfteval.errors import UserError
 from cfteval.grading.profiles import PROFILE_NAMES
-from cfteval.modes import MODE_NAMES
-from cfteval.prompts import PROMPT_FORMATS
+from cfteval.modes import MODE_NAMES, ModeName
+from cfteval.prompts import PROMPT_FORMATS, CritiqueTemplate
 
 console = Console()
 err_console = Console(stderr=True)
@@ -61,6 +61,16 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
     return list(dict.fromkeys(temperatures))
 
 
+def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list[ModeName]:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in MODE_NAMES]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"{value!r}: give one or more of {', '.join(MODE_NAMES)}, comma-separated"
+        )
+    return [ModeName(name) for name in dict.fromkeys(names)]
+
+
 @main.command("eval")
 @click.option("--model", default=None, help="Local checkpoint folder or hub id.")
 @click.option(
@@ -70,7 +80,14 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
     show_default=True,
     help="Comma-separated benchmark names, or 'all' for the ten.",
 )
-@click.option("--mode", type=click.Choice(MODE_NAMES), default="direct", show_default=True)
+@click.option(
+    "--mode",
+    "modes",
+    default="direct",
+    show_default=True,
+    callback=_parse_modes,
+    help=f"Comma-separated inference modes ({', '.join(MODE_NAMES)}); each is a separate run.",
+)
 @click.option(
     "--temperatures",
     default="0",
@@ -175,6 +192,27 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
 )
 @click.option("--max-model-len", type=click.IntRange(min=1), default=None)
 @click.option(
+    "--critique-template",
+    type=click.Choice([t.value for t in CritiqueTemplate]),
+    default=CritiqueTemplate.PAPER.value,
+    show_default=True,
+    help="two-stage critique prompt: paper = CFT training wording in raw ChatML; "
+    "chat = the same through the tokenizer's chat template.",
+)
+@click.option(
+    "--critique-temperature",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Temperature of two-stage critiques [default: the run's temperature].",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="two-stage: fresh solutions tried until one is judged Correct.",
+)
+@click.option(
     "--tp",
     "tensor_parallel_size",
     type=click.IntRange(min=1),
@@ -210,7 +248,7 @@ def _parse_temperatures(ctx: click.Context, param: click.Parameter, value: str) 
 def eval_command(
     model: str,
     benchmark_spec: str,
-    mode: str,
+    modes: list[ModeName],
     temperatures: list[float],
     n_samples: int,
     seed: int,
@@ -230,13 +268,16 @@ def eval_command(
     grade_profile: str,
     grade_timeout: float,
     max_model_len: int | None,
+    critique_template: str,
+    critique_temperature: float | None,
+    max_attempts: int,
     tensor_parallel_size: int,
     data_parallel_size: int,
     dtype: str,
     overwrite: bool,
     replay_dir: Path | None,
 ) -> None:
-    """Score MODEL on benchmarks and write one run folder per benchmark × temperature."""
+    """Score MODEL on benchmarks: one run folder per benchmark × mode × temperature."""
     # Imported here so that `cfteval --help` and the light commands start fast.
     from cfteval.benchmarks import resolve_benchmarks
     from cfteval.evaluate import EvalConfig
@@ -264,7 +305,7 @@ def eval_command(
     config = EvalConfig(
         model=model,
         benchmarks=resolve_benchmarks(benchmark_spec),
-        mode=mode,
+        modes=modes,
         temperatures=temperatures,
         n=n_samples,
         seed=seed,
@@ -288,6 +329,9 @@ def eval_command(
         connect_timeout=connect_timeout,
         request_timeout=request_timeout,
         max_retries=max_retries,
+        critique_template=CritiqueTemplate(critique_template),
+        critique_temperature=critique_temperature,
+        max_attempts=max_attempts,
     )
     _run_and_report(config)
 
@@ -300,7 +344,7 @@ def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
     from cfteval.evaluate import run_eval
     from cfteval.models import model_slug
     from cfteval.progress import progress_for
-    from cfteval.report import counts_line, summary_table
+    from cfteval.report import counts_line, critic_table, summary_table
 
     progress = progress_for(err_console)
     try:
@@ -320,8 +364,102 @@ def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
         progress.done()
     slug = model_slug(config.model)
     console.print(summary_table(results, title=f"{slug} — accuracy (%)"))
+    if any(result.mode != ModeName.DIRECT.value for result in results):
+        console.print(critic_table(results))
     console.print(counts_line(results), highlight=False)
     console.print(f"run folders under {config.out / slug}", highlight=False)
+
+
+@main.group("reproduce")
+def reproduce_group() -> None:
+    """Reproduce the paper's tables with any model (writes CSVs beside the runs)."""
+
+
+@reproduce_group.command("table8")
+@click.option("--model", required=True, help="Local checkpoint folder or hub id.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems."
+)
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Max new tokens per generation [default: 2048, the protocol's].",
+)
+@click.option(
+    "--max-attempts", type=click.IntRange(min=1), default=8, show_default=True,
+    help="two-stage: fresh solutions tried until one is judged Correct.",
+)  # fmt: skip
+@click.option(
+    "--critique-template",
+    type=click.Choice([t.value for t in CritiqueTemplate]),
+    default=CritiqueTemplate.PAPER.value,
+    show_default=True,
+)
+@click.option(
+    "--backend", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("results/runs"), show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-model-len", type=click.IntRange(min=1), default=None)
+def reproduce_table8_command(
+    model: str,
+    limit: int | None,
+    max_tokens: int | None,
+    max_attempts: int,
+    critique_template: str,
+    backend: str,
+    data_dir: Path | None,
+    out: Path,
+    seed: int,
+    max_model_len: int | None,
+) -> None:
+    """Table 8: direct vs single-pass vs two-stage self-critique × temperature, MATH and Minerva."""
+    import time
+
+    from cfteval.evaluate import EvalConfig, run_eval
+    from cfteval.models import model_slug
+    from cfteval.progress import progress_for
+    from cfteval.report import counts_line, critic_table
+    from cfteval.table8 import table8_config, table8_rows, table8_table, write_table8_csv
+
+    config = table8_config(
+        EvalConfig(
+            model=model,
+            benchmarks=[],
+            seed=seed,
+            max_tokens=max_tokens,
+            limit=limit,
+            backend=backend,
+            data_dir=data_dir,
+            out=out,
+            max_model_len=max_model_len,
+            critique_template=CritiqueTemplate(critique_template),
+            max_attempts=max_attempts,
+        )
+    )
+    progress = progress_for(err_console)
+    started = time.perf_counter()
+    try:
+        results = run_eval(config, progress)
+    finally:
+        progress.done()
+    rows = table8_rows(results)
+    csv_path = out / model_slug(model) / "table8.csv"
+    write_table8_csv(rows, csv_path)
+    console.print(table8_table(rows, f"Table 8 — {model_slug(model)} vs the paper (%)"))
+    console.print(critic_table(results))
+    console.print(counts_line(results), highlight=False)
+    console.print(f"wrote {csv_path} in {time.perf_counter() - started:.0f} s", highlight=False)
 
 
 @main.command("benchmarks")
@@ -542,6 +680,54 @@ def bench_generation_command(
     measurements = bench_generation.run_bench(settings, only)
     console.print(bench_generation.bench_table(measurements))
     console.print(bench_generation.ratios_line(measurements), highlight=False)
+
+
+@bench_group.command("prefix-cache")
+@click.option("--model", required=True, help="Local checkpoint folder or hub id.")
+@click.option("--benchmark", default="math", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--max-attempts", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
+)
+def bench_prefix_cache_command(
+    model: str,
+    benchmark: str,
+    limit: int,
+    max_tokens: int,
+    max_attempts: int,
+    data_dir: Path | None,
+) -> None:
+    """Tokens/s of the two-stage mode on vLLM with prefix caching on versus off."""
+    from rich.table import Table
+
+    from cfteval.bench_prefix import run_workload
+
+    results = [
+        run_workload(model, benchmark, data_dir, limit, max_tokens, max_attempts, caching)
+        for caching in (True, False)
+    ]
+    table = Table(title=f"two-stage workload: {benchmark}, {limit} problems × 3 temperatures")
+    for name in ("prefix caching", "requests", "prompt tokens", "generated", "seconds",
+                 "generated tok/s", "requests/s"):  # fmt: skip
+        table.add_column(name, justify="right")
+    for r in results:
+        table.add_row(
+            "on" if r.prefix_caching else "off", str(r.requests), str(r.prompt_tokens),
+            str(r.generated_tokens), f"{r.seconds:.1f}", f"{r.tokens_per_second:.1f}",
+            f"{r.requests_per_second:.2f}",
+        )  # fmt: skip
+    console.print(table)
+    on, off = results
+    ratio = on.tokens_per_second / off.tokens_per_second if off.tokens_per_second else float("inf")
+    console.print(f"ratio prefix caching on / off: {ratio:.2f}x", highlight=False)
+    if on.texts != off.texts:
+        console.print("note: the two runs generated different texts", highlight=False)
 
 
 # --- model commands; logic in cfteval/model_pull.py.

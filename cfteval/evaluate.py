@@ -12,7 +12,7 @@ import logging
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from cfteval.benchmarks import (
     resolve_data_dir,
 )
 from cfteval.completion_store import CompletionStore, StoreLock
+from cfteval.critic_metrics import critic_metrics
+from cfteval.critique_grading import extra_texts, stage_records
 from cfteval.errors import RunInterrupted, UserError
 from cfteval.generation import BackendOptions, Generator
 from cfteval.grading.sandbox import grade_items
@@ -33,10 +35,11 @@ from cfteval.grading.types import GradeItem
 from cfteval.manifest import RunManifest, git_revision, hardware_summary, software_versions
 from cfteval.metrics import summarize
 from cfteval.models import ModelInfo, model_slug, resolve_model
-from cfteval.modes import Draft, Mode, make_mode
+from cfteval.modes import Draft, Mode, ModeName, ModeSetup, make_mode
 from cfteval.progress import Progress
-from cfteval.prompts import chat_messages, render_prompt, template_fingerprint
+from cfteval.prompts import CritiqueTemplate, template_fingerprint
 from cfteval.records import Completion, Sample, Sampling
+from cfteval.run_setup import mode_info, mode_temperatures, prompt_set
 from cfteval.store import write_json_atomic, write_jsonl_atomic
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ class EvalConfig:
 
     model: str
     benchmarks: list[str]
-    mode: str = "direct"
+    modes: list[ModeName] = field(default_factory=lambda: [ModeName.DIRECT])
     temperatures: list[float] = field(default_factory=lambda: [0.0])
     n: int = 1
     seed: int = 0
@@ -85,7 +88,17 @@ class EvalConfig:
             "connect_timeout": self.connect_timeout,
             "request_timeout": self.request_timeout,
             "max_retries": self.max_retries,
+            # Chat-format prompts are rendered as JSON messages (no local tokenizer): the
+            # backend sends them to the chat endpoint, where the server applies its template.
+            "chat_prompts": self.prompt_format == "chat",
         }
+
+    critique_template: CritiqueTemplate = CritiqueTemplate.PAPER
+    critique_temperature: float | None = None  # None: each run's own temperature
+    max_attempts: int = 8
+    # Explicit (mode, temperature) runs instead of every mode × every temperature (Table 8 runs
+    # self-critique at fewer temperatures than direct inference).
+    runs: list[tuple[ModeName, float]] | None = None
 
 
 @dataclass
@@ -104,6 +117,7 @@ class _Run:
     benchmark: str
     temperature: float
     mode: Mode
+    mode_name: str
     run_dir: Path
     manifest_parts: dict[str, Any]
 
@@ -127,12 +141,12 @@ def _load_tokenizer(model: ModelInfo) -> Any:
 
 
 def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
-    """Load every benchmark once and set up one mode per (benchmark, temperature)."""
-    chat = config.prompt_format == "chat"
-    # An OpenAI-compatible server applies its own chat template to the messages it receives;
-    # the offline backends render it here with the model's tokenizer.
-    served_chat = chat and config.backend == "openai"
-    tokenizer = _load_tokenizer(model) if chat and not served_chat else None
+    """Load every benchmark once and set up one mode per (benchmark, mode, temperature)."""
+    needs_tokenizer = config.prompt_format == "chat" or (
+        config.critique_template is CritiqueTemplate.CHAT and ModeName.TWO_STAGE in config.modes
+    )
+    # With --backend openai there is no local checkpoint: a server applies its chat template.
+    tokenizer = _load_tokenizer(model) if needs_tokenizer and config.backend != "openai" else None
     slug = model_slug(config.model)
     runs = []
     for benchmark in config.benchmarks:
@@ -140,12 +154,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
         problems = load_problems(benchmark, config.data_dir, config.limit, gpqa_seed=config.seed)
         data_dir = resolve_data_dir(config.data_dir)
 
-        def render(problem, template=spec.prompt_template):
-            return render_prompt(problem, template, config.prompt_format, tokenizer)
-
-        def messages(problem, template=spec.prompt_template):
-            return chat_messages(problem, template) if served_chat else None
-
+        prompts = prompt_set(spec.prompt_template, config, tokenizer)
         max_tokens = config.max_tokens or spec.max_tokens
         prompt_info = {
             "template": spec.prompt_template,
@@ -163,7 +172,7 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
         if any("shuffle_seed" in problem.meta for problem in problems):
             # GPQA's choice order depends on this seed; the reference code never recorded it.
             data_info["choice_shuffle_seed"] = problems[0].meta["shuffle_seed"]
-        for temperature in config.temperatures:
+        for mode_name, temperature in mode_temperatures(config):
             sampling = Sampling(
                 temperature=temperature,
                 top_p=config.top_p,
@@ -173,36 +182,62 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
                 seed=config.seed,
                 stop=tuple(spec.stop),
             )
-            mode = make_mode(config.mode, problems, render, sampling, model.identity, messages)
+            critique_sampling = None
+            if config.critique_temperature is not None:
+                critique_sampling = replace(sampling, temperature=config.critique_temperature)
+            setup = ModeSetup(
+                problems,
+                prompts,
+                sampling,
+                model.identity,
+                critique_sampling=critique_sampling,
+                max_attempts=config.max_attempts,
+            )
+            mode = make_mode(mode_name, setup)
+            sampling_info, run_prompt_info = mode_info(
+                setup, mode_name, prompt_info, config, tokenizer
+            )
             runs.append(
                 _Run(
                     benchmark,
                     temperature,
                     mode,
-                    run_dir_for(config.out, slug, benchmark, config.mode, temperature),
-                    {"sampling": asdict(sampling), "prompt": prompt_info, "data": data_info},
+                    mode_name.value,
+                    run_dir_for(config.out, slug, benchmark, mode_name.value, temperature),
+                    {"sampling": sampling_info, "prompt": run_prompt_info, "data": data_info},
                 )
             )
     return runs
 
 
-def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[Sample]:
-    items = [
-        GradeItem(
-            text=draft.generation,
-            gold=draft.problem.gold,
-            answer_type=draft.problem.answer_type,
-            benchmark=draft.problem.benchmark,
-            n_choices=len(draft.problem.choices) if draft.problem.choices else None,
-        )
-        for draft in drafts
-    ]
-    advance = progress.stage("grading", len(items))
-    results = grade_items(
-        items, profile=config.grade_profile, timeout=config.grade_timeout, progress=advance
+def _grade_item(draft: Draft, text: str) -> GradeItem:
+    return GradeItem(
+        text=text,
+        gold=draft.problem.gold,
+        answer_type=draft.problem.answer_type,
+        benchmark=draft.problem.benchmark,
+        n_choices=len(draft.problem.choices) if draft.problem.choices else None,
     )
+
+
+def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[Sample]:
+    items = [_grade_item(draft, draft.generation) for draft in drafts]
+    # Self-critique modes also grade the solutions their critic judged (one pool run for all).
+    extras = [extra_texts(draft) for draft in drafts]
+    extra_items = [
+        _grade_item(d, text) for d, texts in zip(drafts, extras, strict=True) for text in texts
+    ]
+    advance = progress.stage("grading", len(items) + len(extra_items))
+    all_results = grade_items(
+        items + extra_items,
+        profile=config.grade_profile,
+        timeout=config.grade_timeout,
+        progress=advance,
+    )
+    results, extra_results = all_results[: len(items)], iter(all_results[len(items) :])
     samples = []
-    for draft, item, result in zip(drafts, items, results, strict=True):
+    for draft, item, result, texts in zip(drafts, items, results, extras, strict=True):
+        graded_extras = [next(extra_results) for _ in texts]
         samples.append(
             Sample(
                 problem_id=draft.problem.id,
@@ -219,7 +254,7 @@ def _grade(drafts: list[Draft], config: EvalConfig, progress: Progress) -> list[
                 n_choices=item.n_choices,
                 tokens=draft.tokens,
                 finish_reason=draft.finish_reason,
-                stages=draft.stages,
+                stages=draft.stages or stage_records(draft, result, graded_extras),
             )
         )
     return samples
@@ -299,11 +334,11 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     for run, drafts in zip(runs, drafts_per_run, strict=True):
         samples = all_samples[offset : offset + len(drafts)]
         offset += len(drafts)
-        metrics = summarize(samples, wall_seconds=wall)
+        metrics = summarize(samples, wall_seconds=wall) | critic_metrics(samples)
         metrics["generation_seconds"] = round(generator.generation_seconds, 2)
         manifest = RunManifest(
             benchmark=run.benchmark,
-            mode=config.mode,
+            mode=run.mode_name,
             temperature=run.temperature,
             model={
                 "name": config.model,
@@ -322,7 +357,9 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
         write_jsonl_atomic(run.run_dir / "samples.jsonl", (asdict(s) for s in samples))
         write_json_atomic(run.run_dir / "metrics.json", metrics)
         write_json_atomic(run.run_dir / "manifest.json", asdict(manifest))
-        results.append(RunResult(run.benchmark, config.mode, run.temperature, run.run_dir, metrics))
+        results.append(
+            RunResult(run.benchmark, run.mode_name, run.temperature, run.run_dir, metrics)
+        )
     return results
 
 

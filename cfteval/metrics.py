@@ -70,6 +70,10 @@ def summarize(samples: list[Sample], wall_seconds: float | None = None) -> dict:
         "timeouts": sum(s.timed_out for s in samples),
         "empty_answers": sum(s.extracted is None for s in samples),
         "tokens_generated": sum(s.tokens for s in samples),
+        # The compute a mode costs: critiques and retries included (see modes.Draft.tokens).
+        "tokens_per_problem": round(sum(s.tokens for s in samples) / n_problems, 1)
+        if n_problems
+        else 0.0,
         "truncated": sum(s.finish_reason == "length" for s in samples),
     }
     if n_per_problem > 1:

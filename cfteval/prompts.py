@@ -5,8 +5,8 @@ A template is a (system, user) pair built from a Problem. Rendering turns it int
   exactly as the Qwen2.5-Math evaluation does (no tokenizer chat template involved);
 - `chat`: the model tokenizer's own chat template (`apply_chat_template`), for instruct models
   trained with another format. With `--backend openai` the messages themselves are sent to the
-  server's chat endpoint, which applies its template; the prompt recorded is then the messages
-  as JSON (see `chat_messages`).
+  server's chat endpoint, which applies its template; the prompt is then the messages as JSON
+  (rendered without a tokenizer), which is what is sent and what samples.jsonl records.
 Offline backends only ever see the rendered text, so the request key covers the exact prompt.
 """
 
@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from cfteval.errors import UserError
@@ -27,6 +28,14 @@ MMLU_PRO_SYSTEM = (
     "where X is the correct letter choice."
 )
 HELPFUL_SYSTEM = "You are a helpful assistant."
+# Table 8's single-pass self-critique: solve, critique, correct, in one generation.
+SELF_CRITIQUE_SYSTEM = (
+    "Please reason step by step to solve this problem and then critique your solution. "
+    "If any errors are found, provide a corrected solution. "
+    "Please put your final answer within \\boxed{}."
+)
+# The instruction CFT models were trained on (WebInstruct-CFT's `instruction` field).
+CRITIQUE_INSTRUCTION = "Please critique whether the following solution to the question is correct."
 
 PROMPT_FORMATS = ("chatml", "chat")
 LETTERS = "ABCDEFGHIJKLMNOP"
@@ -58,8 +67,13 @@ def _gpqa(problem: Problem) -> Messages:
     return Messages(HELPFUL_SYSTEM, f"{problem.question}\nAnswer Choices: {choices}")
 
 
+def _self_critique(problem: Problem) -> Messages:
+    return Messages(SELF_CRITIQUE_SYSTEM, problem.question)
+
+
 TEMPLATES: dict[str, Callable[[Problem], Messages]] = {
     "qwen25-math-cot": _qwen25_math_cot,
+    "self-critique": _self_critique,
     "mmlu-pro-cot": _mmlu_pro_cot,
     "gpqa": _gpqa,
 }
@@ -93,11 +107,6 @@ def render_with_tokenizer(messages: Messages, tokenizer: Any) -> str:
     )
 
 
-def chat_messages(problem: Problem, template: str) -> tuple[tuple[str, str], ...]:
-    """The (role, content) pairs a chat endpoint receives (`Request.messages`)."""
-    return tuple((m["role"], m["content"]) for m in build_messages(problem, template).as_list())
-
-
 def render_prompt(
     problem: Problem, template: str, prompt_format: str = "chatml", tokenizer: Any = None
 ) -> str:
@@ -126,4 +135,39 @@ def template_fingerprint(template: str, prompt_format: str, tokenizer: Any = Non
     """
     probe = Problem("probe", "0", "{question}", "", "math", choices=["{a}", "{b}", "{c}", "{d}"])
     text = render_prompt(probe, template, prompt_format, tokenizer)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class CritiqueTemplate(str, Enum):
+    """How the stage-2 critique prompt is framed (`--critique-template`)."""
+
+    PAPER = "paper"  # the CFT training format in the raw ChatML frame
+    CHAT = "chat"  # the same messages through the model tokenizer's chat template
+
+
+def critique_messages(question: str, solution: str) -> Messages:
+    """The critique prompt exactly as CFT models saw it in training.
+
+    WebInstruct-CFT rows are Alpaca style: instruction "…correct.\\n\\n", input
+    "Question:\\n{q}\\n\\nSolution:\\n{s}\\n", joined by "\\n" under the system prompt
+    "You are a helpful assistant." A model fine-tuned this way answers in the format it learned
+    (ending "Conclusion: right/wrong [END]"), so the prompt adds no instruction of its own.
+    """
+    user = f"{CRITIQUE_INSTRUCTION}\n\n\nQuestion:\n{question}\n\nSolution:\n{solution.strip()}\n"
+    return Messages(HELPFUL_SYSTEM, user)
+
+
+def render_critique(
+    question: str, solution: str, template: CritiqueTemplate, tokenizer: Any = None
+) -> str:
+    """The stage-2 prompt of the two-stage mode, rendered for the backend."""
+    messages = critique_messages(question, solution)
+    if template is CritiqueTemplate.PAPER:
+        return render_chatml(messages)
+    return render_with_tokenizer(messages, tokenizer)
+
+
+def critique_fingerprint(template: CritiqueTemplate, tokenizer: Any = None) -> str:
+    """A short hash of the rendered critique prompt (as `template_fingerprint` for solve prompts)."""
+    text = render_critique("{question}", "{solution}", template, tokenizer)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -60,7 +60,8 @@ class Request:
     round: int = 0
     draw: int = 0
     # Chat messages as (role, content) pairs, for servers that apply their own chat template
-    # (`--backend openai --prompt-format chat`); offline backends always use `prompt`.
+    # (the openai backend; `--prompt-format chat` there sends prompts rendered as JSON messages
+    # instead); offline backends always use `prompt`.
     messages: tuple[tuple[str, str], ...] | None = None
 
     @property

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from cfteval.critic_metrics import critic_metrics
 from cfteval.errors import UserError
 from cfteval.grading.sandbox import GradingPool
 from cfteval.grading.types import GradeItem, GradeResult
@@ -142,7 +143,9 @@ def _rewrite(run: _Run, results: list[GradeResult], profile: str, timeout: float
             result.timed_out,
         )
         row.update(extracted=result.extracted, correct=result.correct, timed_out=result.timed_out)
+    # The critic's metrics keep the attempts' original grades (only final answers are re-graded).
     metrics = summarize(run.samples, wall_seconds=run.old_metrics.get("wall_seconds"))
+    metrics |= critic_metrics(run.samples)
     grading = dict(run.manifest.get("grading") or {})
     grading.update(
         profile=profile,

@@ -16,6 +16,8 @@ from typing import Any
 
 from cfteval.errors import UserError
 from cfteval.evaluate import EvalConfig
+from cfteval.modes import ModeName
+from cfteval.prompts import CritiqueTemplate
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +58,14 @@ def replay_config(run_dir: Path, out: Path, data_dir: Path | None) -> Replay:
     where = run_dir / "manifest.json"
     sampling = _field(manifest, "sampling", where)
     backend = manifest.get("backend") or {}
+    prompt = manifest.get("prompt") or {}
     recorded_dir = (manifest.get("data") or {}).get("data_dir")
     if data_dir is None and recorded_dir and Path(recorded_dir).is_dir():
         data_dir = Path(recorded_dir)
     config = EvalConfig(
         model=_field(manifest, "model.name", where),
         benchmarks=[_field(manifest, "benchmark", where)],
-        mode=_field(manifest, "mode", where),
+        modes=[_mode(_field(manifest, "mode", where), where)],
         temperatures=[float(_field(manifest, "temperature", where))],
         n=int(sampling.get("n", 1)),
         seed=int(sampling.get("seed", 0)),
@@ -72,14 +75,24 @@ def replay_config(run_dir: Path, out: Path, data_dir: Path | None) -> Replay:
         backend=backend.get("name") or "auto",
         data_dir=data_dir,
         out=out,
-        prompt_format=(manifest.get("prompt") or {}).get("format", "chatml"),
+        prompt_format=prompt.get("format", "chatml"),
         grade_profile=(manifest.get("grading") or {}).get("profile", "cfteval"),
         grade_timeout=float((manifest.get("grading") or {}).get("timeout_seconds", 3.0)),
         max_model_len=backend.get("max_model_len"),
         tensor_parallel_size=int(backend.get("tensor_parallel_size", 1)),
         dtype=backend.get("dtype") or "auto",
+        critique_template=CritiqueTemplate(prompt.get("critique_template", "paper")),
+        critique_temperature=(sampling.get("critique") or {}).get("temperature"),
+        max_attempts=int(sampling.get("max_attempts", 8)),
     )
     return Replay(config, _differences(manifest, config))
+
+
+def _mode(name: str, where: Path) -> ModeName:
+    try:
+        return ModeName(name)
+    except ValueError:
+        raise UserError(f"{where}: unknown mode {name!r}; it cannot be replayed") from None
 
 
 def _differences(manifest: dict[str, Any], config: EvalConfig) -> list[str]:
@@ -102,7 +115,8 @@ def _differences(manifest: dict[str, Any], config: EvalConfig) -> list[str]:
         )
     prompt = manifest.get("prompt") or {}
     if prompt.get("template_hash") and config.prompt_format == "chatml":
-        current_hash = template_fingerprint(get_spec(benchmark).prompt_template, "chatml")
+        template = prompt.get("template") or get_spec(benchmark).prompt_template
+        current_hash = template_fingerprint(template, "chatml")
         if current_hash != prompt["template_hash"]:
             warnings.append(
                 f"the {benchmark} prompt template changed since the run "

@@ -53,3 +53,40 @@ def counts_line(results: Sequence[_Scored]) -> str:
         f"{totals['n_samples']} samples graded; {totals['timeouts']} grader time-outs, "
         f"{totals['empty_answers']} without an answer, {totals['truncated']} cut at max tokens"
     )
+
+
+def _cell(value: object, spec: str = ".1f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def critic_table(results: Sequence[_Scored], title: str = "self-critique") -> Table:
+    """The compute and the critic's quality of every run: one row per benchmark × mode × T.
+
+    Precision/recall of the "Correct" (C) and "Incorrect" (I) verdicts are against the grader;
+    "none" is the share of critiques without a parseable verdict.
+    """
+    table = Table(title=title)
+    columns = [
+        "benchmark", "mode", "T", "acc", "attempts", "tokens/problem", "P(C)", "R(C)",
+        "P(I)", "R(I)", "none %", "wrong→right", "right→wrong",
+    ]  # fmt: skip
+    for index, name in enumerate(columns):
+        table.add_column(name, justify="left" if index < 2 else "right")
+    for result in results:
+        m = result.metrics
+        table.add_row(
+            result.benchmark,
+            result.mode,
+            f"{result.temperature:g}",
+            _cell(m.get("accuracy")),
+            _cell(m.get("mean_attempts", 1.0), ".2f"),
+            _cell(m.get("tokens_per_problem"), ".0f"),
+            _cell(m.get("precision_correct")),
+            _cell(m.get("recall_correct")),
+            _cell(m.get("precision_incorrect")),
+            _cell(m.get("recall_incorrect")),
+            _cell(m.get("unparseable_share")),
+            _cell(m.get("flips_wrong_to_right"), "d"),
+            _cell(m.get("flips_right_to_wrong"), "d"),
+        )
+    return table

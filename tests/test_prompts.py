@@ -82,3 +82,41 @@ def test_template_fingerprint_changes_with_template() -> None:
         "gpqa", "chatml"
     )
     assert template_fingerprint("gpqa", "chatml") == template_fingerprint("gpqa", "chatml")
+
+
+def test_self_critique_prompt_is_the_papers_instruction() -> None:
+    rendered = render_prompt(_problem("What is $2+2$?"), "self-critique")
+    assert rendered == (
+        "<|im_start|>system\nPlease reason step by step to solve this problem and then critique "
+        "your solution. If any errors are found, provide a corrected solution. Please put your "
+        "final answer within \\boxed{}.<|im_end|>\n<|im_start|>user\nWhat is $2+2$?<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+
+
+def test_critique_prompt_is_the_cft_training_format() -> None:
+    from cfteval.prompts import CritiqueTemplate, render_critique
+
+    rendered = render_critique("What is $2+2$?", "  It is \\boxed{4}.\n", CritiqueTemplate.PAPER)
+    # WebInstruct-CFT: instruction + "\n" + input, under "You are a helpful assistant."
+    assert rendered == (
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+        "Please critique whether the following solution to the question is correct.\n\n\n"
+        "Question:\nWhat is $2+2$?\n\nSolution:\nIt is \\boxed{4}.\n<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+
+
+def test_critique_prompt_through_the_chat_template(tiny_model_dir) -> None:
+    from transformers import AutoTokenizer
+
+    from cfteval.prompts import CritiqueTemplate, critique_messages, render_critique
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rendered = render_critique("Q?", "S.", CritiqueTemplate.CHAT, tokenizer)
+    expected = tokenizer.apply_chat_template(
+        critique_messages("Q?", "S.").as_list(), tokenize=False, add_generation_prompt=True
+    )
+    assert rendered == expected and "Question:\nQ?\n\nSolution:\nS.\n" in rendered
+    with pytest.raises(UserError):
+        render_critique("Q?", "S.", CritiqueTemplate.CHAT, tokenizer=object())

@@ -52,7 +52,3 @@ class Backend:
 
     def close(self) -> None:
         """Free the model (GPU memory, worker processes, connections)."""
-
-
-# Called with the number of requests just finished (progress bars of the pre-streaming API).
-ProgressCallback = Callable[[int], None]

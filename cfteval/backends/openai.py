@@ -26,6 +26,7 @@ with bounded concurrency and stores each completion as it arrives. Design choice
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import queue
 import re
@@ -95,6 +96,7 @@ class OpenAIBackend(Backend):
         max_model_len: int | None = None,
         tensor_parallel_size: int = 1,
         dtype: str = "auto",
+        chat_prompts: bool = False,
     ) -> None:
         if tensor_parallel_size != 1:
             raise UserError("--tp is the server's setting with --backend openai; drop it here")
@@ -103,6 +105,7 @@ class OpenAIBackend(Backend):
         self.base_urls = parse_base_urls(base_urls)
         self._api_key = api_key_or_env(api_key)
         self.concurrency = concurrency
+        self.chat_prompts = chat_prompts
         self.max_retries = max_retries
         self._backoff = (backoff_base, backoff_cap)
         self._timeouts = (connect_timeout, request_timeout)
@@ -319,8 +322,9 @@ class OpenAIBackend(Backend):
             body.update(return_token_ids=True, top_k=0, min_p=0.0, repetition_penalty=1.0)
         else:
             want_logprobs = n > 1
-        if request.messages is not None:
-            body["messages"] = [{"role": role, "content": text} for role, text in request.messages]
+        messages = self._messages(request)
+        if messages is not None:
+            body["messages"] = messages
             if want_logprobs:
                 body["logprobs"] = True
             return "/chat/completions", body
@@ -328,6 +332,27 @@ class OpenAIBackend(Backend):
         if want_logprobs:
             body["logprobs"] = 0
         return "/completions", body
+
+    def _messages(self, request: Request) -> list[dict[str, str]] | None:
+        """The chat messages of `request`: its `messages`, or with `chat_prompts` its prompt
+        when that is the JSON list of messages `--prompt-format chat` renders without a
+        tokenizer (see `prompts.render_prompt`)."""
+        if request.messages is not None:
+            return [{"role": role, "content": text} for role, text in request.messages]
+        if not self.chat_prompts:
+            return None
+        try:
+            parsed = json.loads(request.prompt)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(
+            isinstance(m, dict)
+            and isinstance(m.get("role"), str)
+            and isinstance(m.get("content"), str)
+            for m in parsed
+        ):
+            return [{"role": m["role"], "content": m["content"]} for m in parsed]
+        return None
 
     def _to_completion(self, request: Request, data: dict[str, Any], seconds: float) -> Completion:
         choices = sorted(data["choices"], key=lambda choice: choice.get("index", 0))
