@@ -147,10 +147,53 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
 )
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "vllm", "hf"]),
+    type=click.Choice(["auto", "vllm", "hf", "openai"]),
     default="auto",
     show_default=True,
-    help="Inference engine; auto: vllm when installed, else transformers.",
+    help="Inference engine; auto: vllm when installed, else transformers; openai: "
+    "OpenAI-compatible server(s) at --base-url, --model being the served name.",
+)
+@click.option(
+    "--base-url",
+    "base_url",
+    default=None,
+    help="--backend openai: server URL(s), comma-separated replicas share the load "
+    "(e.g. http://host:8000/v1).",
+)
+@click.option(
+    "--api-key",
+    envvar="OPENAI_API_KEY",
+    default=None,
+    help="--backend openai: bearer token [env OPENAI_API_KEY].",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=128,
+    show_default=True,
+    help="--backend openai: requests in flight per base URL.",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="--backend openai: seconds to open a connection.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1800.0,
+    show_default=True,
+    help="--backend openai: seconds to wait for one response (then it is retried).",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=6,
+    show_default=True,
+    help="--backend openai: retries per request (exponential back-off) on connection "
+    "errors, timeouts, 429 and 5xx, before the run stops.",
 )
 @click.option(
     "--data-dir",
@@ -261,6 +304,12 @@ def eval_command(
     max_tokens: int | None,
     limit: int | None,
     backend: str,
+    base_url: str | None,
+    api_key: str | None,
+    concurrency: int,
+    connect_timeout: float,
+    request_timeout: float,
+    max_retries: int,
     data_dir: Path | None,
     out: Path,
     prompt_format: str,
@@ -299,6 +348,8 @@ def eval_command(
         )
     if backend == "hf" and tensor_parallel_size > 1:
         raise UserError("--tp applies to the vllm backend only; drop it or use --backend vllm")
+    if (backend == "openai") != (base_url is not None):
+        raise UserError("--backend openai and --base-url go together; give both or neither")
     config = EvalConfig(
         model=model,
         benchmarks=resolve_benchmarks(benchmark_spec),
@@ -320,6 +371,12 @@ def eval_command(
         data_parallel_size=data_parallel_size,
         dtype=dtype,
         overwrite=overwrite,
+        base_urls=base_url.split(",") if base_url else [],
+        api_key=api_key,
+        concurrency=concurrency,
+        connect_timeout=connect_timeout,
+        request_timeout=request_timeout,
+        max_retries=max_retries,
         critique_template=CritiqueTemplate(critique_template),
         critique_temperature=critique_temperature,
         max_attempts=max_attempts,

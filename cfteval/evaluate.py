@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from cfteval.backends.served import resolve_served_model
 from cfteval.benchmarks import (
     data_fingerprint,
     data_source,
@@ -69,6 +70,30 @@ class EvalConfig:
     dtype: str = "auto"  # "auto": the backend's best for this machine (see backends.default_dtype)
     # Regenerate every completion, and replace runs made with other settings in the same folders.
     overwrite: bool = False
+    # --backend openai: the servers, and how requests are sent to them.
+    base_urls: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    concurrency: int = 128
+    connect_timeout: float = 10.0
+    request_timeout: float = 1800.0
+    max_retries: int = 6
+
+    def openai_options(self) -> dict[str, Any]:
+        """The openai backend's options (empty for the offline backends)."""
+        if self.backend != "openai":
+            return {}
+        return {
+            "base_urls": self.base_urls,
+            "api_key": self.api_key,
+            "concurrency": self.concurrency,
+            "connect_timeout": self.connect_timeout,
+            "request_timeout": self.request_timeout,
+            "max_retries": self.max_retries,
+            # Chat-format prompts are rendered as JSON messages (no local tokenizer): the
+            # backend sends them to the chat endpoint, where the server applies its template.
+            "chat_prompts": self.prompt_format == "chat",
+        }
+
     critique_template: CritiqueTemplate = CritiqueTemplate.PAPER
     critique_temperature: float | None = None  # None: each run's own temperature
     max_attempts: int = 8
@@ -116,7 +141,8 @@ def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
     needs_tokenizer = config.prompt_format == "chat" or (
         config.critique_template is CritiqueTemplate.CHAT and ModeName.TWO_STAGE in config.modes
     )
-    tokenizer = _load_tokenizer(model) if needs_tokenizer else None
+    # With --backend openai there is no local checkpoint: a server applies its chat template.
+    tokenizer = _load_tokenizer(model) if needs_tokenizer and config.backend != "openai" else None
     slug = model_slug(config.model)
     runs = []
     for benchmark in config.benchmarks:
@@ -256,6 +282,7 @@ def backend_options(config: EvalConfig, model: ModelInfo) -> BackendOptions:
         tensor_parallel_size=config.tensor_parallel_size,
         data_parallel_size=config.data_parallel_size,
         dtype=config.dtype,
+        engine_kwargs=config.openai_options(),
     )
 
 
@@ -267,7 +294,10 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     progress = progress or Progress()
     started_at, start = _now(), time.perf_counter()
     check_output_folder(config.out)
-    model = resolve_model(config.model)
+    if config.backend == "openai":
+        model = resolve_served_model(config.model, config.base_urls, config.api_key)
+    else:
+        model = resolve_model(config.model)
     runs = plan_runs(config, model)
     if not config.overwrite:  # before any generation: refusing afterwards would waste it
         refuse_changed_settings(

@@ -4,13 +4,16 @@ A template is a (system, user) pair built from a Problem. Rendering turns it int
 - `chatml` (default, the paper's protocol): a raw ChatML string, used for base models too,
   exactly as the Qwen2.5-Math evaluation does (no tokenizer chat template involved);
 - `chat`: the model tokenizer's own chat template (`apply_chat_template`), for instruct models
-  trained with another format.
-Backends only ever see the rendered text, so the request key covers the exact prompt.
+  trained with another format. With `--backend openai` the messages themselves are sent to the
+  server's chat endpoint, which applies its template; the prompt is then the messages as JSON
+  (rendered without a tokenizer), which is what is sent and what samples.jsonl records.
+Offline backends only ever see the rendered text, so the request key covers the exact prompt.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -107,10 +110,16 @@ def render_with_tokenizer(messages: Messages, tokenizer: Any) -> str:
 def render_prompt(
     problem: Problem, template: str, prompt_format: str = "chatml", tokenizer: Any = None
 ) -> str:
-    """Render `problem` with `template` in `prompt_format` into the text sent to the model."""
+    """Render `problem` with `template` in `prompt_format` into the text sent to the model.
+
+    `chat` without a tokenizer means a server renders the chat template: the prompt is then
+    the messages as JSON, which is what is sent and what samples.jsonl records.
+    """
     messages = build_messages(problem, template)
     if prompt_format == "chatml":
         return render_chatml(messages)
+    if prompt_format == "chat" and tokenizer is None:
+        return json.dumps(messages.as_list(), ensure_ascii=False)
     if prompt_format == "chat":
         return render_with_tokenizer(messages, tokenizer)
     raise UserError(

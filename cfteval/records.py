@@ -73,6 +73,10 @@ class Request:
     stage: str = "solve"
     round: int = 0
     draw: int = 0
+    # Chat messages as (role, content) pairs, for servers that apply their own chat template
+    # (the openai backend; `--prompt-format chat` there sends prompts rendered as JSON messages
+    # instead); offline backends always use `prompt`.
+    messages: tuple[tuple[str, str], ...] | None = None
 
     @property
     def key(self) -> str:
@@ -81,7 +85,7 @@ class Request:
         `draw` numbers independent samples of the same prompt and sampling (a fresh attempt of
         the two-stage mode, say): without it they would share one key, one seed and one cached
         answer. Draw 0 is left out of the payload so that keys of single-draw requests stay
-        those of earlier versions (their caches remain valid).
+        those of earlier versions (their caches remain valid); so are absent `messages`.
         """
         payload: dict[str, Any] = {
             "model": self.model,
@@ -90,6 +94,8 @@ class Request:
         }
         if self.draw:
             payload["draw"] = self.draw
+        if self.messages is not None:
+            payload["messages"] = [list(pair) for pair in self.messages]
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:32]
 

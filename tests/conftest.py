@@ -48,3 +48,16 @@ def hf_backend(tiny_model_dir: Path):
     backend = load_backend("hf", str(tiny_model_dir), batch_size=4)
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_server(tiny_model_dir: Path):
+    """A real vLLM OpenAI-compatible server on 127.0.0.1 serving the tiny model as "tiny"
+    (context 1024 tokens), shared by the openai backend's tests (each start costs ~1 min)."""
+    pytest.importorskip("vllm")
+    from cfteval.backends.local_server import LocalVLLMServer
+
+    # 1 GiB of KV cache holds ~2M tokens of this model; servers start even on a busy machine.
+    server = LocalVLLMServer(tiny_model_dir, served_name="tiny", max_model_len=1024, kv_cache_gib=1)
+    with server:
+        yield server

@@ -14,7 +14,7 @@ from cfteval.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("auto", "vllm", "hf")
+BACKEND_NAMES = ("auto", "vllm", "hf", "openai")
 
 
 def vllm_available() -> bool:
@@ -38,12 +38,30 @@ def load_backend(
     `data_parallel_size` > 1 starts that many worker processes, each with its own engine on its
     own GPUs (see `data_parallel.py`). `engine_kwargs` go to the engine unchanged
     (`vllm.LLM(...)` options, or for hf `batch_size` / `device` / `from_pretrained` options).
+    For openai, `model_path` is the served model name and `engine_kwargs` hold `base_urls`,
+    `api_key`, `concurrency`, timeouts and retries (see `OpenAIBackend`).
     """
     if name not in BACKEND_NAMES:
         raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
     if name == "auto":
         name = "vllm" if vllm_available() else "hf"
         logger.info("backend auto: using %s", name)
+    if name == "openai":
+        if data_parallel_size > 1:
+            raise UserError(
+                "--dp applies to the offline backends; with --backend openai list the server "
+                "replicas in --base-url instead"
+            )
+        from cfteval.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(
+            model_path,
+            seed=seed,
+            max_model_len=max_model_len,
+            tensor_parallel_size=tensor_parallel_size,
+            dtype=dtype,
+            **engine_kwargs,
+        )
     if data_parallel_size > 1:
         from cfteval.backends.data_parallel import DataParallelBackend
 
