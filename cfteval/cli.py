@@ -518,12 +518,14 @@ def train_command(format_spec: str | None, recipe: Path | None, **flags) -> None
         f"rows: {data['rows_kept']} kept, {data['rows_truncated']} truncated, "
         f"{data['rows_dropped_over_length']} dropped (over {config.max_length} tokens)",
         highlight=False,
+        soft_wrap=True,
     )
     if result.resumed_from:
-        console.print(f"resumed from {result.resumed_from}", highlight=False)
+        console.print(f"resumed from {result.resumed_from}", highlight=False, soft_wrap=True)
     console.print(
         f"step {result.global_step}; {len(result.checkpoints)} checkpoints; model in {result.out}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -594,6 +596,7 @@ def select_command(
         f"best: {selection.best.checkpoint.name} ({selection.best.accuracy:.1f}%); "
         f"{selection.csv_path}; {selection.best_path} → {selection.best.checkpoint.name}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -640,9 +643,11 @@ def bench_train_command(
         f"ratio tokens/s cfteval / reference: "
         f"{ours.tokens_per_second / reference.tokens_per_second:.2f}x (target ≥ 1.0x)",
         highlight=False,
+        soft_wrap=True,
     )
     console.print(
         f"ratio peak memory cfteval / reference: "
         f"{ours.peak_memory_mb / reference.peak_memory_mb:.2f}x (target ≤ 1.1x)",
         highlight=False,
+        soft_wrap=True,
     )

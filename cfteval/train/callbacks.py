@@ -77,6 +77,7 @@ class ProgressLine(TrainerCallback):
             f"step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}  "
             f"lr {logs.get('learning_rate', 0):.2e}  {speed_text}  ETA {_duration(eta)}",
             highlight=False,
+            soft_wrap=True,
         )
 
     def on_save(self, args, state, control, **kwargs):

@@ -123,9 +123,16 @@ def sft_config(config: TrainConfig) -> Any:
         max_length=None,
         completion_only_loss=True,
         padding_free=config.padding_free,
+        # Without a varlen attention kernel, rows flattened into one sequence would attend to
+        # each other: padding-free batches need flash attention (a GPU and flash-attn).
+        model_init_kwargs={"attn_implementation": "flash_attention_2"}
+        if config.padding_free
+        else None,
         report_to=["tensorboard"] if config.tensorboard else "none",
         disable_tqdm=True,
         dataloader_pin_memory=_has_cuda(),
+        # On a machine without CUDA this makes a multi-process launch DDP over gloo on CPUs.
+        use_cpu=not _has_cuda(),
         shuffle_dataset=False,  # the sampler shuffles each epoch, reproducibly from the seed
     )
 
@@ -144,7 +151,9 @@ def _peft_config(config: TrainConfig) -> Any:
     )
 
 
-def build_trainer(config: TrainConfig, tokenizer: Any, data: EncodedData, callbacks: list) -> Any:
+def build_trainer(
+    config: TrainConfig, tokenizer: Any, data: EncodedData, callbacks: list, args: Any = None
+) -> Any:
     """An SFTTrainer over the encoded rows, recording the rows each step trains on."""
     from accelerate.utils import gather_object
     from datasets import Dataset
@@ -162,7 +171,7 @@ def build_trainer(config: TrainConfig, tokenizer: Any, data: EncodedData, callba
 
     trainer = _Trainer(
         model=config.model,  # TRL loads it (fp32 master weights; bf16 is autocast)
-        args=sft_config(config),
+        args=args or sft_config(config),
         train_dataset=Dataset.from_dict(data.as_columns()),
         processing_class=tokenizer,
         peft_config=_peft_config(config),
@@ -211,6 +220,10 @@ def run_training(config: TrainConfig, callbacks: list | None = None) -> TrainRes
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # shard-writing bars would interleave with our progress
+    # The training arguments set up the process group (DDP over NCCL or gloo, DeepSpeed, FSDP)
+    # from the launcher's environment; only then may we ask which process this is.
+    args = sft_config(config)
+    logger.debug("training on %s", args.device)  # `device` is what sets the process group up
     state = PartialState()
     out = config.out
     checkpoints = list_checkpoints(out) if out.is_dir() else []
@@ -224,7 +237,7 @@ def run_training(config: TrainConfig, callbacks: list | None = None) -> TrainRes
         (out / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
         (out / DATA_REPORT).write_text(json.dumps(data.summary(), indent=2), encoding="utf-8")
     state.wait_for_everyone()
-    trainer = build_trainer(config, tokenizer, data, callbacks or [])
+    trainer = build_trainer(config, tokenizer, data, callbacks or [], args)
     resume = str(checkpoints[-1]) if checkpoints else None
     if resume:
         logger.info("resuming from %s", resume)
