@@ -169,3 +169,19 @@ def test_shipped_recipes_load(name: str) -> None:
             2048,
         )
         assert config.batch_size * config.grad_accum * 8 == 512 and config.save_steps == 2
+
+
+def test_cli_reports_bad_rows_and_recipes_in_one_line(tiny_model_dir: Path, tmp_path: Path):
+    from tests.helpers import run_cfteval
+
+    raw = cft_rows(3)
+    raw[2]["output"] = ""
+    data = write_jsonl(tmp_path / "bad.jsonl", raw)
+    result = run_cfteval("train", "--model", str(tiny_model_dir), "--data", str(data),
+                         "--out", str(tmp_path / "out"))  # fmt: skip
+    assert result.returncode == 2
+    assert "bad.jsonl:3: empty critique" in result.stderr and "Traceback" not in result.stderr
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("lr: 1e-5\nwarmup: 0.1\n")
+    result = run_cfteval("train", "--recipe", str(recipe), "--model", "m", "--data", str(data))
+    assert result.returncode == 2 and "unknown recipe key(s) ['warmup']" in result.stderr
