@@ -174,3 +174,24 @@ def test_two_processes_over_gloo_write_the_same_checkpoint_format(
     from transformers import AutoModelForCausalLM
 
     AutoModelForCausalLM.from_pretrained(ddp[-1])
+
+
+@pytest.mark.slow
+def test_lora_checkpoints_hold_adapters_and_the_final_model_is_merged(
+    tiny_model_dir: Path, cft_file: Path, tmp_path: Path
+) -> None:
+    from safetensors import safe_open
+
+    from cfteval.train.config import LoraSettings
+
+    config = TrainConfig(
+        model=str(tiny_model_dir), data=str(cft_file), out=tmp_path / "lora", lr=1e-3,
+        max_steps=2, batch_size=4, max_length=256, save_steps=2, lora=LoraSettings(r=4),
+    )  # fmt: skip
+    run_training(config)
+    assert (config.out / "checkpoint-2" / "adapter_model.safetensors").is_file()
+    with safe_open(config.out / "model.safetensors", "pt") as merged:
+        names = list(merged.keys())
+    assert names and not [name for name in names if "lora" in name]
+    with safe_open(tiny_model_dir / "model.safetensors", "pt") as base:
+        assert set(names) == set(base.keys())
