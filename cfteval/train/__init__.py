@@ -1,0 +1,1 @@
+"""CFT/SFT training: data, masking, the trainer, checkpoint selection and its benchmark."""
