@@ -61,6 +61,7 @@ def _samples(run_dir: Path) -> list[dict]:
 def _start(args: list[str]) -> subprocess.Popen:
     env = os.environ.copy()
     env.pop("CFTEVAL_DATA_DIR", None)
+    env["CFTEVAL_STORE_FLUSH_SECONDS"] = "0.2"  # progress shows on disk batch by batch
     # Its own process group: signals reach it and every process it started, as from a terminal.
     return subprocess.Popen(
         [_cfteval_command(), *args],
@@ -84,7 +85,8 @@ def _wait_for_growth(process: subprocess.Popen, out: Path, above: int, timeout: 
     raise AssertionError("the run made no progress in time")
 
 
-# 12 problems × 4 temperatures, batches of 8 on transformers: many batches, each stored as it ends.
+# 12 problems × 4 temperatures, batches of 8 on transformers: many batches of 512 tokens, each
+# stored as it ends, so that even a fast machine is still generating when the signal comes.
 SWEEP = ["--benchmarks", "gsm8k", "--limit", "12", "--temperatures", "0,0.3,0.6,0.9", "--n", "2"]
 
 
@@ -92,14 +94,14 @@ def test_sigkill_at_random_points_then_resume_gives_one_valid_record_each(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "runs"
-    args = _eval_args(tiny_model_dir, out, *SWEEP, "--max-tokens", "48", "--backend", "hf")
+    args = _eval_args(tiny_model_dir, out, *SWEEP, "--max-tokens", "512", "--backend", "hf")
     rng = random.Random(20261201)
     kills = 0
     for _ in range(3):
         before = _store_lines(out)
         process = _start(args)
         if _wait_for_growth(process, out, before, timeout=300):
-            time.sleep(rng.uniform(0.0, 2.0))  # a random point after some progress
+            time.sleep(rng.uniform(0.0, 1.0))  # a random point after some progress
             os.killpg(process.pid, signal.SIGKILL)
             kills += process.wait() == -signal.SIGKILL
         else:
@@ -127,7 +129,7 @@ def test_ctrl_c_keeps_what_finished_and_says_how_to_resume(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "runs"
-    args = _eval_args(tiny_model_dir, out, *SWEEP, "--max-tokens", "48", "--backend", "hf")
+    args = _eval_args(tiny_model_dir, out, *SWEEP, "--max-tokens", "512", "--backend", "hf")
     process = _start(args)
     assert _wait_for_growth(process, out, 0, timeout=300)
     os.killpg(process.pid, signal.SIGINT)
