@@ -16,6 +16,22 @@ from cfteval.records import Completion, Request
 # Finish reason of a prompt that does not fit the model's context: no text was generated.
 PROMPT_TOO_LONG = "prompt_too_long"
 
+
+def prompt_too_long_completion(request: Request, prompt_tokens: int) -> Completion:
+    """The empty completion of a prompt that does not fit the context: no text was generated.
+
+    Every backend answers such a prompt the same way; the evaluator keeps it out of the cache.
+    """
+    n = request.sampling.n
+    return Completion(
+        key=request.key,
+        texts=[""] * n,
+        token_counts=[0] * n,
+        finish_reasons=[PROMPT_TOO_LONG] * n,
+        prompt_tokens=prompt_tokens,
+    )
+
+
 # Called with the number of output tokens generated since the last call (for tokens/s and
 # progress that moves before whole requests finish). Optional for backends that cannot tell.
 TokenCallback = Callable[[int], None]

@@ -39,7 +39,11 @@ from typing import Any
 
 import httpx
 
-from cfteval.backends.base import PROMPT_TOO_LONG, Backend, TokenCallback
+from cfteval.backends.base import (
+    Backend,
+    TokenCallback,
+    prompt_too_long_completion,
+)
 from cfteval.backends.decoding import request_seed, truncate_at_stop
 from cfteval.backends.served import (
     BackendUnavailableError,
@@ -423,11 +427,4 @@ def _too_long(request: Request, message: str) -> Completion:
     """The empty completion of a prompt that does not fit the server's context (no retry)."""
     match = _PROMPT_LENGTH.search(message)
     prompt_tokens = int(next(group for group in match.groups() if group)) if match else 0
-    n = request.sampling.n
-    return Completion(
-        key=request.key,
-        texts=[""] * n,
-        token_counts=[0] * n,
-        finish_reasons=[PROMPT_TOO_LONG] * n,
-        prompt_tokens=prompt_tokens,
-    )
+    return prompt_too_long_completion(request, prompt_tokens)

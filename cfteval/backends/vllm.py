@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cfteval.backends.base import PROMPT_TOO_LONG, Backend, TokenCallback
+from cfteval.backends.base import Backend, TokenCallback, prompt_too_long_completion
 from cfteval.backends.decoding import request_seed, special_token_stop_ids
 from cfteval.engine_env import engine_verbose
 from cfteval.errors import UserError
@@ -192,7 +192,7 @@ class VLLMBackend(Backend):
                 )
             for request, ids in zip(requests, encoded, strict=True):
                 if len(ids) >= self.max_model_len:
-                    yield _too_long(request, len(ids))
+                    yield prompt_too_long_completion(request, len(ids))
             while running and engine.has_unfinished_requests():
                 new_tokens = 0
                 finished = []
@@ -263,14 +263,3 @@ class _Pending:
             seconds=round(time.perf_counter() - self.started, 3),
             seed=None if self.request.sampling.temperature == 0 else request_seed(self.request),
         )
-
-
-def _too_long(request: Request, prompt_tokens: int) -> Completion:
-    n = request.sampling.n
-    return Completion(
-        key=request.key,
-        texts=[""] * n,
-        token_counts=[0] * n,
-        finish_reasons=[PROMPT_TOO_LONG] * n,
-        prompt_tokens=prompt_tokens,
-    )
