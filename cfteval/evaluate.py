@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cfteval.backends.served import resolve_served_model
+from cfteval.backends.served import ServerOptions
 from cfteval.benchmarks import (
     data_fingerprint,
     data_source,
@@ -29,12 +29,12 @@ from cfteval.completion_store import CompletionStore, StoreLock
 from cfteval.critic_metrics import critic_metrics
 from cfteval.critique_grading import extra_texts, stage_records
 from cfteval.errors import RunInterrupted, UserError
-from cfteval.generation import BackendOptions, Generator
+from cfteval.generation import BackendOptions, Generator, backend_record, resolve_model_for
 from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
 from cfteval.manifest import RunManifest, git_revision, hardware_summary, software_versions
 from cfteval.metrics import summarize
-from cfteval.models import ModelInfo, model_slug, resolve_model
+from cfteval.models import ModelInfo, load_tokenizer, model_slug
 from cfteval.modes import Draft, Mode, ModeName, ModeSetup, make_mode
 from cfteval.progress import Progress
 from cfteval.prompts import CritiqueTemplate, template_fingerprint
@@ -82,17 +82,17 @@ class EvalConfig:
         """The openai backend's options (empty for the offline backends)."""
         if self.backend != "openai":
             return {}
-        return {
-            "base_urls": self.base_urls,
-            "api_key": self.api_key,
-            "concurrency": self.concurrency,
-            "connect_timeout": self.connect_timeout,
-            "request_timeout": self.request_timeout,
-            "max_retries": self.max_retries,
-            # Chat-format prompts are rendered as JSON messages (no local tokenizer): the
-            # backend sends them to the chat endpoint, where the server applies its template.
-            "chat_prompts": self.prompt_format == "chat",
-        }
+        return self.server.engine_options(self.base_urls, chat=self.prompt_format == "chat")
+
+    @property
+    def server(self) -> ServerOptions:
+        return ServerOptions(
+            self.api_key,
+            self.concurrency,
+            self.connect_timeout,
+            self.request_timeout,
+            self.max_retries,
+        )
 
     critique_template: CritiqueTemplate = CritiqueTemplate.PAPER
     critique_temperature: float | None = None  # None: each run's own temperature
@@ -127,22 +127,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _load_tokenizer(model: ModelInfo) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(model.path)
-    except (OSError, ValueError) as error:
-        raise UserError(f"cannot load the tokenizer of {model.path}: {error}") from None
-
-
 def plan_runs(config: EvalConfig, model: ModelInfo) -> list[_Run]:
     """Load every benchmark once and set up one mode per (benchmark, mode, temperature)."""
     needs_tokenizer = config.prompt_format == "chat" or (
         config.critique_template is CritiqueTemplate.CHAT and ModeName.TWO_STAGE in config.modes
     )
     # With --backend openai there is no local checkpoint: a server applies its chat template.
-    tokenizer = _load_tokenizer(model) if needs_tokenizer and config.backend != "openai" else None
+    tokenizer = load_tokenizer(model) if needs_tokenizer and config.backend != "openai" else None
     slug = model_slug(config.model)
     runs = []
     for benchmark in config.benchmarks:
@@ -294,10 +285,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     progress = progress or Progress()
     started_at, start = _now(), time.perf_counter()
     check_output_folder(config.out)
-    if config.backend == "openai":
-        model = resolve_served_model(config.model, config.base_urls, config.api_key)
-    else:
-        model = resolve_model(config.model)
+    model = resolve_model_for(config.backend, config.model, config.base_urls, config.api_key)
     runs = plan_runs(config, model)
     if not config.overwrite:  # before any generation: refusing afterwards would waste it
         refuse_changed_settings(
@@ -348,7 +336,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
                 "identity": model.identity,
                 "revision_or_hash": model.revision_or_hash,
             },
-            backend=_backend_record(generator, used[id(run)]),
+            backend=backend_record(generator, used[id(run)]),
             grading={"profile": config.grade_profile, "timeout_seconds": config.grade_timeout},
             limit=config.limit,
             started_at=started_at,
@@ -361,18 +349,3 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
             RunResult(run.benchmark, run.mode_name, run.temperature, run.run_dir, metrics)
         )
     return results
-
-
-def _backend_record(generator: Generator, completions: list[Completion]) -> dict[str, Any]:
-    """The manifest's backend block: what generated this run's completions, now or earlier.
-
-    A run served from the cache names the backend and version recorded with the cached
-    completions, rather than the backend this invocation would have used.
-    """
-    info = generator.backend_info()
-    provenance = generator.provenance(completions)
-    if not generator.used and provenance.generated_by:
-        label = provenance.generated_by.most_common(1)[0][0]
-        name, _, version = label.partition(" ")
-        info.update(name=name, version=version or None)
-    return info | provenance.as_dict()

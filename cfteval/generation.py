@@ -18,6 +18,7 @@ from typing import Any
 from cfteval.backends.base import PROMPT_TOO_LONG, Backend
 from cfteval.completion_store import CompletionStore
 from cfteval.errors import UserError
+from cfteval.models import ModelInfo, resolve_model
 from cfteval.progress import Progress
 from cfteval.records import Completion, Request
 
@@ -36,6 +37,17 @@ class BackendOptions:
     data_parallel_size: int = 1
     dtype: str = "auto"
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_model_for(
+    backend: str, model: str, base_urls: list[str], api_key: str | None
+) -> ModelInfo:
+    """The model's identity: a served model's from its server, else the checkpoint's own."""
+    if backend == "openai":
+        from cfteval.backends.served import resolve_served_model
+
+        return resolve_served_model(model, base_urls, api_key)
+    return resolve_model(model)
 
 
 @dataclass
@@ -69,6 +81,7 @@ class Generator:
         self._regenerated: set[str] = set()
         self._fresh: set[str] = set()
         self._backend: Backend | None = None
+        self._closed = False
         self.generated = 0
         self.generation_seconds = 0.0
 
@@ -180,5 +193,22 @@ class Generator:
         return result
 
     def close(self) -> None:
-        if self._backend is not None:
+        """Free the model (idempotent); what it generated stays described for the manifest."""
+        if self._backend is not None and not self._closed:
+            self._closed = True
             self._backend.close()
+
+
+def backend_record(generator: Generator, completions: list[Completion]) -> dict[str, Any]:
+    """The manifest's backend block: what generated this run's completions, now or earlier.
+
+    A run served from the cache names the backend and version recorded with the cached
+    completions, rather than the backend this invocation would have used.
+    """
+    info = generator.backend_info()
+    provenance = generator.provenance(completions)
+    if not generator.used and provenance.generated_by:
+        label = provenance.generated_by.most_common(1)[0][0]
+        name, _, version = label.partition(" ")
+        info.update(name=name, version=version or None)
+    return info | provenance.as_dict()

@@ -101,6 +101,33 @@ def read_local_rows(
     return islice(rows, limit) if limit is not None else rows
 
 
+def read_parquet(path: Path) -> RawRows:
+    """Rows of a parquet file, numbered from 1 like the other readers' lines."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 - any parse failure is a bad file the user gave
+        raise UserError(f"{path}: not a readable parquet file ({error})") from None
+    for number, row in enumerate(frame.to_dict(orient="records"), start=1):
+        yield f"{path} row {number}", row
+
+
+def read_data_file(path: Path) -> RawRows:
+    """Rows of a user's JSONL, JSON (array or one object per line) or parquet file, by suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return read_jsonl(path)
+    if suffix == ".json":
+        # A JSON file may hold an array or, like many exports, one object per line.
+        with path.open("rb") as handle:
+            first = handle.read(64).lstrip()[:1]
+        return read_json_array(path) if first == b"[" else read_jsonl(path)
+    if suffix == ".parquet":
+        return read_parquet(path)
+    raise UserError(f"{path}: unknown data format {suffix!r}; use .json, .jsonl or .parquet")
+
+
 class HubUnreachable(UserError):
     """The dataset hub cannot be reached at all (no network): the same for every benchmark."""
 

@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cfteval.errors import UserError
 from cfteval.model_pull import PULLABLE_MODELS, pulled_path
@@ -203,3 +204,13 @@ def _resolve_cached_hub_id(repo_id: str) -> ModelInfo:
         revision_or_hash=revision,
         is_local=True,
     )
+
+
+def load_tokenizer(model: ModelInfo) -> Any:
+    """The model's tokenizer (for its chat template); a folder without one is the user's to fix."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(model.path)
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot load the tokenizer of {model.path}: {error}") from None

@@ -37,6 +37,13 @@ SELF_CRITIQUE_SYSTEM = (
 # The instruction CFT models were trained on (WebInstruct-CFT's `instruction` field).
 CRITIQUE_INSTRUCTION = "Please critique whether the following solution to the question is correct."
 
+# What `cfteval cft-data` adds for the teacher: the paper's critiques end this way.
+TEACHER_FORMAT = (
+    "Check the solution step by step and point out any error. End your critique with the line "
+    '"Conclusion: right [END]" if the final answer of the solution is correct, or '
+    '"Conclusion: wrong [END]" if it is not.'
+)
+
 PROMPT_FORMATS = ("chatml", "chat")
 LETTERS = "ABCDEFGHIJKLMNOP"
 
@@ -115,7 +122,14 @@ def render_prompt(
     `chat` without a tokenizer means a server renders the chat template: the prompt is then
     the messages as JSON, which is what is sent and what samples.jsonl records.
     """
-    messages = build_messages(problem, template)
+    return render_messages(build_messages(problem, template), prompt_format, tokenizer)
+
+
+def render_messages(
+    messages: Messages, prompt_format: str = "chatml", tokenizer: Any = None
+) -> str:
+    """Render `messages` in `prompt_format`: raw ChatML, the tokenizer's chat template, or (chat
+    without a tokenizer, for a server that applies its own template) the messages as JSON."""
     if prompt_format == "chatml":
         return render_chatml(messages)
     if prompt_format == "chat" and tokenizer is None:
@@ -153,8 +167,27 @@ def critique_messages(question: str, solution: str) -> Messages:
     "You are a helpful assistant." A model fine-tuned this way answers in the format it learned
     (ending "Conclusion: right/wrong [END]"), so the prompt adds no instruction of its own.
     """
-    user = f"{CRITIQUE_INSTRUCTION}\n\n\nQuestion:\n{question}\n\nSolution:\n{solution.strip()}\n"
-    return Messages(HELPFUL_SYSTEM, user)
+    instruction, input_text = critique_row_fields(question, solution)
+    return Messages(HELPFUL_SYSTEM, f"{instruction}\n{input_text}")
+
+
+def critique_row_fields(question: str, solution: str) -> tuple[str, str]:
+    """WebInstruct-CFT's (instruction, input) for a critique of `solution`: one definition for
+    the data `cfteval cft-data` writes, the rows `cfteval train` reads and the eval prompt."""
+    return (
+        f"{CRITIQUE_INSTRUCTION}\n\n",
+        f"Question:\n{question}\n\nSolution:\n{solution.strip()}\n",
+    )
+
+
+def teacher_messages(question: str, solution: str) -> Messages:
+    """What a teacher is asked when it writes training critiques (`cfteval cft-data`).
+
+    The critique prompt a CFT model sees, plus the ending the training data needs: a model
+    that was never trained on WebInstruct-CFT does not know it should end with a conclusion.
+    """
+    messages = critique_messages(question, solution)
+    return Messages(messages.system, f"{messages.user}\n{TEACHER_FORMAT}")
 
 
 def render_critique(

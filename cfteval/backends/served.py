@@ -57,6 +57,33 @@ class ServedModel:
         return self.owned_by == "vllm"
 
 
+@dataclass(frozen=True)
+class ServerOptions:
+    """How requests reach OpenAI-compatible servers: the options every role shares."""
+
+    api_key: str | None = None
+    concurrency: int = 128
+    connect_timeout: float = 10.0
+    request_timeout: float = 1800.0
+    max_retries: int = 6
+
+    def engine_options(self, base_urls: list[str], chat: bool) -> dict[str, Any]:
+        """The openai backend's keyword options for these servers.
+
+        `chat`: prompts are rendered as JSON messages (no local tokenizer); the backend sends
+        them to the chat endpoint, where the server applies its chat template.
+        """
+        return {
+            "base_urls": base_urls,
+            "api_key": self.api_key,
+            "concurrency": self.concurrency,
+            "connect_timeout": self.connect_timeout,
+            "request_timeout": self.request_timeout,
+            "max_retries": self.max_retries,
+            "chat_prompts": chat,
+        }
+
+
 def normalize_base_url(url: str) -> str:
     """`http://host:8000` → `http://host:8000/v1`; a URL with a path (a router's prefix) is kept.
 

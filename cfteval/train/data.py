@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cfteval.errors import UserError
-from cfteval.loaders import RawRows, read_hub_rows, read_json_array, read_jsonl, sha256_file
+from cfteval.loaders import RawRows, read_data_file, read_hub_rows, sha256_file
 from cfteval.rows import require
 from cfteval.train.config import TrainMode
 
@@ -65,33 +65,11 @@ def parse_format(spec: str | None, mode: TrainMode) -> dict[str, str]:
     return mapping
 
 
-def read_parquet(path: Path) -> RawRows:
-    """Rows of a parquet file, numbered from 1 like the other readers' lines."""
-    import pandas as pd
-
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as error:  # noqa: BLE001 - any parse failure is a bad file the user gave
-        raise UserError(f"{path}: not a readable parquet file ({error})") from None
-    for number, row in enumerate(frame.to_dict(orient="records"), start=1):
-        yield f"{path} row {number}", row
-
-
 def read_raw_rows(data: str, data_config: str | None) -> RawRows:
     """Rows of a local JSON/JSONL/parquet file, or of a hub dataset (id or alias)."""
     path = Path(data)
     if path.is_file():
-        suffix = path.suffix.lower()
-        if suffix == ".jsonl":
-            return read_jsonl(path)
-        if suffix == ".json":
-            # A JSON file may hold an array or, like many exports, one object per line.
-            with path.open("rb") as handle:
-                first = handle.read(64).lstrip()[:1]
-            return read_json_array(path) if first == b"[" else read_jsonl(path)
-        if suffix == ".parquet":
-            return read_parquet(path)
-        raise UserError(f"{path}: unknown data format {suffix!r}; use .json, .jsonl or .parquet")
+        return read_data_file(path)
     if path.exists() or data.startswith((".", "/")) or data.count("/") > 1:
         raise UserError(f"--data {data}: no such file (a JSON, JSONL or parquet file, or hub id)")
     hub_id, config = HUB_ALIASES.get(data.lower(), (data, data_config))

@@ -1,0 +1,344 @@
+"""Building CFT data: questions → noisy solutions → grader → teacher critiques → verified rows.
+
+Both models generate through the same `Generator` and completion store as `cfteval eval`, so a
+run streams every finished completion to disk and a rerun (after a crash or Ctrl-C) generates
+only what is missing. The grader sees each solution before the teacher does: `--wrong-ratio`
+then trims the larger side first, so no teacher call is spent on a row that balancing would
+drop anyway, and trims again after verification has dropped disagreeing critiques.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfteval.backends.served import ServerOptions
+from cfteval.cftdata.balance import balance, check_ratio
+from cfteval.cftdata.config import CftDataConfig, RoleSettings
+from cfteval.cftdata.questions import REFERENCE_META, QuestionSet, load_questions
+from cfteval.cftdata.verify import Agreement, compare, critique_verdict, keeps
+from cfteval.completion_store import CompletionStore, StoreLock
+from cfteval.errors import RunInterrupted, UserError
+from cfteval.evaluate import check_output_folder
+from cfteval.generation import Generator, resolve_model_for
+from cfteval.grading.sandbox import grade_items
+from cfteval.grading.types import GradeItem
+from cfteval.models import ModelInfo, load_tokenizer, model_slug
+from cfteval.progress import Progress
+from cfteval.prompts import build_messages, render_messages, teacher_messages
+from cfteval.records import Completion, Problem, Request, Sampling
+from cfteval.verdict import Verdict
+
+MODE = "cft-data"
+
+
+@dataclass
+class Candidate:
+    """One noisy solution of one question, with the grader's verdict once graded."""
+
+    problem: Problem
+    index: int  # the solution's number among its question's distinct solutions
+    solution: str
+    source: str  # "solver" or "reference"
+    finish_reason: str | None = None
+    extracted: str | None = None
+    correct: bool = False
+    timed_out: bool = False
+
+    @property
+    def row_id(self) -> str:
+        return f"{self.problem.id}#{self.index}"
+
+
+@dataclass
+class CritiquedRow:
+    """A candidate with the teacher's critique, its conclusion, and what became of the row."""
+
+    candidate: Candidate
+    critique: str
+    critique_finish_reason: str | None
+    verdict: Verdict
+    agreement: Agreement
+    kept: bool = True
+    dropped_because: str | None = None
+
+
+@dataclass
+class Role:
+    """A role's settings with its resolved model and, for offline chat prompts, its tokenizer."""
+
+    settings: RoleSettings
+    model: ModelInfo
+    tokenizer: Any = None
+
+    def render(self, messages: Any) -> str:
+        return render_messages(messages, self.settings.prompt_format, self.tokenizer)
+
+
+@dataclass
+class CftDataResult:
+    """What a run made: the questions, every candidate, every critiqued row, and the timings."""
+
+    questions: QuestionSet
+    solver: Role | None
+    teacher: Role
+    candidates: list[Candidate]
+    critiqued: list[CritiquedRow]
+    pre_balance_dropped: int
+    generators: dict[str, Generator]
+    completions: dict[str, list[Completion]]  # per role, for the manifest's provenance
+    store_paths: list[Path]
+    wall_seconds: float = 0.0
+
+
+def _role(settings: RoleSettings, server: ServerOptions) -> Role:
+    model = resolve_model_for(settings.backend, settings.model, settings.base_urls, server.api_key)
+    offline_chat = settings.prompt_format == "chat" and settings.backend != "openai"
+    return Role(settings, model, load_tokenizer(model) if offline_chat else None)
+
+
+class _Generators:
+    """One Generator per role, sharing one store (and its lock) when both roles use one model,
+    and one Generator (one model load) when they also use the same backend settings."""
+
+    def __init__(self, config: CftDataConfig, stack: ExitStack) -> None:
+        self._config = config
+        self._stack = stack
+        self._stores: dict[Path, CompletionStore] = {}
+        self.by_role: dict[str, Generator] = {}
+        self._by_options: dict[str, Generator] = {}
+
+    def store_path(self, role: Role) -> Path:
+        return (
+            self._config.out / "completions" / model_slug(role.settings.model) / "completions.jsonl"
+        )
+
+    def get(self, name: str, role: Role) -> Generator:
+        config = self._config
+        path = self.store_path(role)
+        if path not in self._stores:
+            self._stack.enter_context(StoreLock(path))
+            self._stores[path] = CompletionStore(path)
+        options = role.settings.backend_options(
+            role.model, config.seed, config.dtype, config.max_model_len, config.server
+        )
+        signature = f"{path}|{options!r}"
+        if signature not in self._by_options:
+            generator = Generator(options, self._stores[path], overwrite=config.overwrite)
+            self._stack.callback(generator.close)
+            self._by_options[signature] = generator
+        self.by_role[name] = self._by_options[signature]
+        return self.by_role[name]
+
+    def release(self, name: str) -> None:
+        """Close a role's model when no other role uses it (frees memory for the next model)."""
+        generator = self.by_role[name]
+        if all(other is not generator for role, other in self.by_role.items() if role != name):
+            generator.close()
+
+    @property
+    def paths(self) -> list[Path]:
+        return list(self._stores)
+
+
+def _solve_requests(role: Role, questions: QuestionSet, config: CftDataConfig) -> list[Request]:
+    settings = role.settings
+    sampling = Sampling(
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        # Greedy decoding gives one text however often it is asked.
+        n=config.n if settings.temperature > 0 else 1,
+        seed=config.seed,
+        stop=questions.stop,
+    )
+    return [
+        Request(
+            problem.id,
+            role.render(build_messages(problem, questions.prompt_template)),
+            sampling,
+            role.model.identity,
+            mode=MODE,
+            stage="solve",
+        )
+        for problem in questions.problems
+    ]
+
+
+def _distinct(texts: list[tuple[str, str | None]]) -> Iterator[tuple[str, str | None]]:
+    """Non-empty texts, each once: two identical solutions would make two identical rows."""
+    seen: set[str] = set()
+    for text, finish in texts:
+        if text.strip() and text.strip() not in seen:
+            seen.add(text.strip())
+            yield text, finish
+
+
+def _candidates(
+    problem: Problem, texts: list[tuple[str, str | None]], source: str
+) -> list[Candidate]:
+    return [
+        Candidate(problem, index, text, source, finish)
+        for index, (text, finish) in enumerate(_distinct(texts))
+    ]
+
+
+def _grade(candidates: list[Candidate], config: CftDataConfig, progress: Progress) -> None:
+    items = [
+        GradeItem(
+            text=c.solution,
+            gold=c.problem.gold,
+            answer_type=c.problem.answer_type,
+            benchmark="" if c.problem.benchmark == "questions" else c.problem.benchmark,
+            n_choices=len(c.problem.choices) if c.problem.choices else None,
+            finish_reason=c.finish_reason,
+        )
+        for c in candidates
+    ]
+    advance = progress.stage("grading solutions", len(items))
+    results = grade_items(
+        items, profile=config.grade_profile, timeout=config.grade_timeout, progress=advance
+    )
+    for candidate, result in zip(candidates, results, strict=True):
+        candidate.extracted, candidate.correct = result.extracted, result.correct
+        candidate.timed_out = result.timed_out
+
+
+def _critique_request(
+    role: Role, candidate: Candidate, stop: tuple[str, ...], seed: int
+) -> Request:
+    settings = role.settings
+    sampling = Sampling(
+        temperature=settings.temperature, max_tokens=settings.max_tokens, seed=seed, stop=stop
+    )
+    prompt = role.render(teacher_messages(candidate.problem.question, candidate.solution))
+    return Request(
+        candidate.problem.id, prompt, sampling, role.model.identity, mode=MODE, stage="critique"
+    )
+
+
+def _verify(
+    candidates: list[Candidate], critiques: dict[int, tuple[str, str | None]], config: CftDataConfig
+) -> list[CritiquedRow]:
+    rows = []
+    for candidate in candidates:
+        text, finish = critiques[id(candidate)]
+        verdict = critique_verdict(text, finish)
+        agreement = compare(verdict, candidate.correct)
+        kept = keeps(config.keep, agreement)
+        reason = None if kept else f"{agreement.value} (--keep {config.keep.value})"
+        rows.append(CritiquedRow(candidate, text, finish, verdict, agreement, kept, reason))
+    kept_rows = [row for row in rows if row.kept]
+    balanced = {
+        id(row)
+        for row in balance(
+            kept_rows,
+            _row_is_wrong,
+            lambda row: row.candidate.row_id,
+            config.wrong_ratio,
+            config.seed,
+        )
+    }
+    for row in kept_rows:
+        if id(row) not in balanced:
+            row.kept, row.dropped_because = False, "balance (--wrong-ratio)"
+    return rows
+
+
+def _row_is_wrong(row: CritiquedRow) -> bool:
+    return not row.candidate.correct
+
+
+@contextmanager
+def _interruptible(generators: _Generators) -> Iterator[None]:
+    """Ctrl-C: everything finished is in the stores; say how much, for the resume message."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        saved = sum(generator.generated for generator in set(generators.by_role.values()))
+        paths = generators.paths
+        raise RunInterrupted(saved, paths[-1] if paths else Path(".")) from None
+
+
+def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> CftDataResult:
+    """Run the whole pipeline; the caller writes the result (see output.py)."""
+    progress = progress or Progress()
+    start = time.perf_counter()
+    check_ratio(config.wrong_ratio)
+    check_output_folder(config.out)
+    if config.solver is None and config.solutions_column is None:
+        raise UserError(
+            "give a --solver to sample solutions, or --solutions-column to use the file's"
+        )
+    questions = load_questions(
+        config.questions, columns=config.fields, answer_type=config.answer_type,
+        solutions_column=config.solutions_column, data_dir=config.data_dir, limit=config.limit,
+    )  # fmt: skip
+    solver = (
+        _role(config.solver, config.server)
+        if config.solver and not config.solutions_column
+        else None
+    )
+    teacher = _role(config.teacher, config.server)
+    with ExitStack() as stack:
+        generators = _Generators(config, stack)
+        used: dict[str, list[Completion]] = {}
+        with _interruptible(generators):
+            if solver is None:
+                candidates = [
+                    c
+                    for problem in questions.problems
+                    for c in _candidates(
+                        problem, [(t, None) for t in problem.meta[REFERENCE_META]], "reference"
+                    )
+                ]
+            else:
+                requests = _solve_requests(solver, questions, config)
+                answers = generators.get("solver", solver).complete(requests, progress)
+                candidates = [
+                    c
+                    for problem, request in zip(questions.problems, requests, strict=True)
+                    for c in _candidates(
+                        problem,
+                        list(
+                            zip(
+                                answers[request.key].texts,
+                                answers[request.key].finish_reasons,
+                                strict=True,
+                            )
+                        ),
+                        "solver",
+                    )
+                ]
+                generators.release("solver")
+                used["solver"] = [answers[request.key] for request in requests]
+            if not candidates:
+                raise UserError("no solution to critique: every solution was empty")
+            _grade(candidates, config, progress)
+            to_critique = balance(
+                candidates,
+                lambda c: not c.correct,
+                lambda c: c.row_id,
+                config.wrong_ratio,
+                config.seed,
+            )
+            requests = [
+                _critique_request(teacher, c, questions.stop, config.seed) for c in to_critique
+            ]
+            answers = generators.get("teacher", teacher).complete(requests, progress)
+            used["teacher"] = [answers[request.key] for request in requests]
+        critiques = {
+            id(c): (answers[r.key].texts[0], answers[r.key].finish_reasons[0])
+            for c, r in zip(to_critique, requests, strict=True)
+        }
+        rows = _verify(to_critique, critiques, config)
+        progress.done()
+        return CftDataResult(
+            questions, solver, teacher, candidates, rows,
+            pre_balance_dropped=len(candidates) - len(to_critique),
+            generators=dict(generators.by_role), completions=used, store_paths=generators.paths,
+            wall_seconds=time.perf_counter() - start,
+        )  # fmt: skip
