@@ -1,0 +1,61 @@
+"""The `cfteval` command line: parsing and printing only; the work lives in the modules.
+
+This package holds the top-level group and its error handling; each command family lives in its
+own module (cfteval/cli/<name>.py) that lists its top-level commands in `COMMANDS`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+from rich.markup import escape
+
+from cfteval import __version__
+from cfteval.cli.common import err_console
+from cfteval.errors import UserError
+
+__all__ = ["main"]
+
+# The modules whose `COMMANDS` join `cfteval`; a new command family is one more name here.
+COMMAND_MODULES = ("eval", "reproduce", "models", "grading", "bench", "reports", "train")
+
+
+class _Group(click.Group):
+    """Turns UserError into a one-line message and exit code 2 (no traceback)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            # Escaped: messages quote user text (file names, stop strings like "\\[END\\]").
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+            )
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            err_console.print(
+                "interrupted: every finished completion is saved; rerun the same command to resume",
+                highlight=False,
+            )
+            sys.exit(130)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="cfteval")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """Evaluate and train models for maths and science reasoning (Critique Fine-Tuning)."""
+    from cfteval.engine_env import configure_engine_environment
+
+    configure_engine_environment(verbose)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+for _module_name in COMMAND_MODULES:
+    for _command in importlib.import_module(f"{__name__}.{_module_name}").COMMANDS:
+        main.add_command(_command)

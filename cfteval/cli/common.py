@@ -1,0 +1,68 @@
+"""What several command modules share: the consoles, a parameter type and options whose
+wording must stay the same wherever they appear."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cfteval.reporting.console import make_console
+
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+class _GradeTimeout(click.ParamType):
+    """Seconds allowed to grade one answer: finite, above 0 and at most an hour. (A float range
+    accepts `nan`, which then times every item out, and `inf`, which overflows the clock.)"""
+
+    name = "seconds"
+    MAX_SECONDS = 3600.0
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= self.MAX_SECONDS:
+            self.fail(f"{value!r}: give a number of seconds above 0 and at most 3600", param, ctx)
+        return seconds
+
+
+GRADE_TIMEOUT = _GradeTimeout()
+
+
+def grade_timeout_option(
+    help_text: str = "Seconds allowed to grade one answer.",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--grade-timeout`, 3 s by default, in the words of the command that takes it."""
+    return click.option(
+        "--grade-timeout", type=GRADE_TIMEOUT, default=3.0, show_default=True, help=help_text
+    )
+
+
+GRADE_TIMEOUT_OPTION = grade_timeout_option()
+
+
+# Each `click.option(...)` makes a fresh Option per command it decorates.
+DATA_DIR_OPTION = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="CFTEVAL_DATA_DIR",
+    help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
+)
+LIMIT_OPTION = click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems."
+)
+GENERATION_BACKEND_OPTION = click.option(
+    "--backend",
+    type=click.Choice(["auto", "vllm", "hf"]),
+    default="auto",
+    show_default=True,
+    help="Generation backend, as for cfteval eval.",
+)
