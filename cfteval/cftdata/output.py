@@ -135,7 +135,9 @@ def build_manifest(config: CftDataConfig, result: CftDataResult, started_at: str
             "source": questions.source,
             "fingerprint": questions.fingerprint,
             "fields": config.fields or None,
-            "answer_type": None if questions.source.startswith("benchmark:") else config.answer_type,
+            "answer_type": None
+            if questions.source.startswith("benchmark:")
+            else config.answer_type,
             "limit": config.limit,
             "n_questions": len(questions.problems),
         },

@@ -313,6 +313,7 @@ def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> C
                         "solver",
                     )
                 ]
+                generators.get("teacher", teacher)  # first: a shared model stays loaded
                 generators.release("solver")
                 used["solver"] = [answers[request.key] for request in requests]
             if not candidates:

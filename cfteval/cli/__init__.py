@@ -19,7 +19,9 @@ from cfteval.errors import UserError
 __all__ = ["main"]
 
 # The modules whose `COMMANDS` join `cfteval`; a new command family is one more name here.
-COMMAND_MODULES = ("eval", "reproduce", "models", "grading", "bench", "reports", "train")
+COMMAND_MODULES = (
+    "eval", "reproduce", "models", "grading", "bench", "reports", "train", "cft_data",
+)  # fmt: skip
 
 
 class _Group(click.Group):

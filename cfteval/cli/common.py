@@ -4,12 +4,15 @@ wording must stay the same wherever they appear."""
 from __future__ import annotations
 
 import math
+import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from cfteval.errors import RunInterrupted
 from cfteval.reporting.console import make_console
 
 console = make_console()
@@ -66,3 +69,68 @@ GENERATION_BACKEND_OPTION = click.option(
     show_default=True,
     help="Generation backend, as for cfteval eval.",
 )
+
+
+def server_options(prefix: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """How requests reach OpenAI-compatible servers (`--api-key`, `--concurrency`, timeouts,
+    retries), worded for the command: `prefix` says when the options apply."""
+
+    def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(_server_option_list(prefix)):
+            function = option(function)
+        return function
+
+    return apply
+
+
+def _server_option_list(prefix: str) -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    return [
+        click.option(
+            "--api-key",
+            envvar="OPENAI_API_KEY",
+            default=None,
+            help=f"{prefix}: bearer token [env OPENAI_API_KEY].",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1),
+            default=128,
+            show_default=True,
+            help=f"{prefix}: requests in flight per base URL.",
+        ),
+        click.option(
+            "--connect-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=10.0,
+            show_default=True,
+            help=f"{prefix}: seconds to open a connection.",
+        ),
+        click.option(
+            "--request-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=1800.0,
+            show_default=True,
+            help=f"{prefix}: seconds to wait for one response (then it is retried).",
+        ),
+        click.option(
+            "--max-retries",
+            type=click.IntRange(min=0),
+            default=6,
+            show_default=True,
+            help=f"{prefix}: retries per request (exponential back-off) on connection "
+            "errors, timeouts, 429 and 5xx, before the run stops.",
+        ),
+    ]
+
+
+def exit_interrupted(interrupted: RunInterrupted) -> NoReturn:
+    """Ctrl-C during a run: say what was saved and the exact command that resumes; exit 130."""
+    resume = shlex.join(["cfteval", *sys.argv[1:]])
+    err_console.print(
+        f"interrupted: {interrupted.saved} completion(s) generated in this run are saved in "
+        f"{interrupted.store}; resume with:\n  {resume}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    sys.exit(130)

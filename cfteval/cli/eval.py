@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -14,6 +13,8 @@ from cfteval.cli.common import (
     LIMIT_OPTION,
     console,
     err_console,
+    exit_interrupted,
+    server_options,
 )
 from cfteval.errors import UserError
 from cfteval.grading.profiles import PROFILE_NAMES
@@ -103,41 +104,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     help="--backend openai: server URL(s), comma-separated replicas share the load "
     "(e.g. http://host:8000/v1).",
 )
-@click.option(
-    "--api-key",
-    envvar="OPENAI_API_KEY",
-    default=None,
-    help="--backend openai: bearer token [env OPENAI_API_KEY].",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=128,
-    show_default=True,
-    help="--backend openai: requests in flight per base URL.",
-)
-@click.option(
-    "--connect-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="--backend openai: seconds to open a connection.",
-)
-@click.option(
-    "--request-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1800.0,
-    show_default=True,
-    help="--backend openai: seconds to wait for one response (then it is retried).",
-)
-@click.option(
-    "--max-retries",
-    type=click.IntRange(min=0),
-    default=6,
-    show_default=True,
-    help="--backend openai: retries per request (exponential back-off) on connection "
-    "errors, timeouts, 429 and 5xx, before the run stops.",
-)
+@server_options("--backend openai")
 @DATA_DIR_OPTION
 @click.option(
     "--out",
@@ -317,8 +284,6 @@ def eval_command(
 
 def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
     """Run an evaluation with progress on stderr; Ctrl-C says what was kept and how to resume."""
-    import shlex
-
     from cfteval.errors import RunInterrupted
     from cfteval.evaluate import run_eval
     from cfteval.models import model_slug
@@ -330,15 +295,7 @@ def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
         results = run_eval(config, progress)
     except RunInterrupted as interrupted:
         progress.done()
-        resume = shlex.join(["cfteval", *sys.argv[1:]])
-        err_console.print(
-            f"interrupted: {interrupted.saved} completion(s) generated in this run are saved in "
-            f"{interrupted.store}; resume with:\n  {resume}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-        sys.exit(130)
+        exit_interrupted(interrupted)
     finally:
         progress.done()
     slug = model_slug(config.model)
