@@ -334,7 +334,7 @@ def eval_command(
     if replay_dir is not None:
         from cfteval.replay import replay_config
 
-        replay = replay_config(replay_dir, out, data_dir)
+        replay = replay_config(replay_dir, out, data_dir, base_url, api_key)
         for warning in replay.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         replay.config.overwrite = overwrite
@@ -749,7 +749,7 @@ def bench_grading_command(
     help="Sampling temperature of (a) and (d).",
 )  # fmt: skip
 @click.option(
-    "--only", default="abd", show_default=True, help="Which measurements: letters of a, b, d."
+    "--only", default="abcd", show_default=True, help="Which measurements: letters of a-d."
 )
 @click.option(
     "--dtype",
@@ -775,7 +775,7 @@ def bench_generation_command(
     dtype: str,
     data_dir: Path | None,
 ) -> None:
-    """cfteval's generation against bare vLLM, separate processes and an uninterrupted run."""
+    """cfteval's generation against bare vLLM, one process per T, a vLLM server, a resumed run."""
     from cfteval import bench_generation
 
     unknown = set(only) - set(bench_generation.MEASUREMENTS)

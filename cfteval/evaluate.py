@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cfteval.backends.served import resolve_served_model
+from cfteval.backends.served import parse_base_urls, resolve_served_model
 from cfteval.benchmarks import (
     data_fingerprint,
     data_source,
@@ -32,7 +32,14 @@ from cfteval.errors import RunInterrupted, UserError
 from cfteval.generation import BackendOptions, Generator
 from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
-from cfteval.manifest import RunManifest, git_revision, hardware_summary, software_versions
+from cfteval.manifest import (
+    RunManifest,
+    git_revision,
+    hardware_summary,
+    redacted_command,
+    redacted_url,
+    software_versions,
+)
 from cfteval.metrics import summarize
 from cfteval.models import ModelInfo, model_slug, resolve_model
 from cfteval.modes import Draft, Mode, ModeName, ModeSetup, make_mode
@@ -78,17 +85,31 @@ class EvalConfig:
     request_timeout: float = 1800.0
     max_retries: int = 6
 
-    def openai_options(self) -> dict[str, Any]:
-        """The openai backend's options (empty for the offline backends)."""
+    def openai_settings(self) -> dict[str, Any]:
+        """The openai backend's settings as manifests record them and replay restores them.
+
+        Never the API key: manifests travel with results. Empty for the offline backends.
+        """
         if self.backend != "openai":
             return {}
         return {
-            "base_urls": self.base_urls,
-            "api_key": self.api_key,
+            # As the backend uses them (normalised), without a password a URL may hold.
+            "base_urls": [redacted_url(url) for url in parse_base_urls(self.base_urls)]
+            if self.base_urls
+            else [],
             "concurrency": self.concurrency,
             "connect_timeout": self.connect_timeout,
             "request_timeout": self.request_timeout,
             "max_retries": self.max_retries,
+        }
+
+    def openai_options(self) -> dict[str, Any]:
+        """The openai backend's options (empty for the offline backends)."""
+        if self.backend != "openai":
+            return {}
+        return self.openai_settings() | {
+            "base_urls": self.base_urls,  # as given: a password in a URL is needed to connect
+            "api_key": self.api_key,
             # Chat-format prompts are rendered as JSON messages (no local tokenizer): the
             # backend sends them to the chat endpoint, where the server applies its template.
             "chat_prompts": self.prompt_format == "chat",
@@ -330,7 +351,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
         "git_revision": git_revision(),
         "software": software_versions(),
         "hardware": hardware_summary(),
-        "command": list(sys.argv),
+        "command": redacted_command(sys.argv),
     }
     results, offset = [], 0
     for run, drafts in zip(runs, drafts_per_run, strict=True):
@@ -348,7 +369,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
                 "identity": model.identity,
                 "revision_or_hash": model.revision_or_hash,
             },
-            backend=_backend_record(generator, used[id(run)]),
+            backend=_backend_record(generator, used[id(run)]) | config.openai_settings(),
             grading={"profile": config.grade_profile, "timeout_seconds": config.grade_timeout},
             limit=config.limit,
             started_at=started_at,
