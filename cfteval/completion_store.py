@@ -23,6 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from cfteval.manifest import redacted_command
 from cfteval.records import Completion
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ class StoreLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        command = " ".join(sys.argv[:6])
+        command = " ".join(redacted_command(sys.argv[:6]))
         handle.write(f"cfteval pid {os.getpid()} ({command})".strip())
         handle.flush()
         self._handle = handle

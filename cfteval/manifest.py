@@ -10,9 +10,11 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from cfteval import __version__
 
@@ -23,6 +25,44 @@ def package_version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+# Options whose value is a secret: recorded commands keep the option, never the value.
+SECRET_OPTIONS = ("--api-key",)
+REDACTED = "<redacted>"
+
+
+def redacted_command(argv: Sequence[str]) -> list[str]:
+    """`argv` as a manifest or lock file may record it: secrets and URL passwords replaced.
+
+    Manifests are shared with results; a bearer token given as `--api-key KEY` must not be.
+    """
+    command: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            command.append(REDACTED)
+            hide_next = False
+            continue
+        option, equals, _ = arg.partition("=")
+        if option in SECRET_OPTIONS:
+            command.append(f"{option}={REDACTED}" if equals else arg)
+            hide_next = not equals
+            continue
+        command.append(",".join(redacted_url(part) for part in arg.split(",")))
+    return command
+
+
+def redacted_url(url: str) -> str:
+    """`url` without the password of `user:password@host`; anything else unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL after all (an unbalanced "[", say)
+        return url
+    if not parts.scheme or parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:{REDACTED}@{host}"))
 
 
 def git_revision() -> str | None:

@@ -52,8 +52,18 @@ def _field(manifest: dict[str, Any], path: str, where: Path) -> Any:
     return value
 
 
-def replay_config(run_dir: Path, out: Path, data_dir: Path | None) -> Replay:
-    """The EvalConfig that re-runs `run_dir` (written under `out`), with warnings."""
+def replay_config(
+    run_dir: Path,
+    out: Path,
+    data_dir: Path | None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> Replay:
+    """The EvalConfig that re-runs `run_dir` (written under `out`), with warnings.
+
+    `base_url` (the replay's own --base-url) replaces the servers an openai run recorded;
+    `api_key` is the replay's own: manifests never hold one.
+    """
     manifest = read_manifest(run_dir)
     where = run_dir / "manifest.json"
     sampling = _field(manifest, "sampling", where)
@@ -84,8 +94,42 @@ def replay_config(run_dir: Path, out: Path, data_dir: Path | None) -> Replay:
         critique_template=CritiqueTemplate(prompt.get("critique_template", "paper")),
         critique_temperature=(sampling.get("critique") or {}).get("temperature"),
         max_attempts=int(sampling.get("max_attempts", 8)),
+        **served_settings(backend, base_url, api_key, where),
     )
     return Replay(config, _differences(manifest, config))
+
+
+def served_settings(
+    backend: dict[str, Any], base_url: str | None, api_key: str | None, where: Path
+) -> dict[str, Any]:
+    """EvalConfig fields of an openai run: its servers and how requests were sent to them."""
+    if backend.get("name") != "openai":
+        if base_url:
+            raise UserError(
+                f"--base-url replays a run made with --backend openai; {where} was made with "
+                f"the {backend.get('name') or 'auto'} backend"
+            )
+        return {}
+    urls = base_url.split(",") if base_url else backend.get("base_urls")
+    if not urls:
+        raise UserError(
+            f"{where}: this openai run's manifest records no server (older cfteval); "
+            "give --base-url to replay it"
+        )
+    settings: dict[str, Any] = {"base_urls": list(urls), "api_key": api_key}
+    for name, kind in _SERVED_FIELDS.items():
+        if backend.get(name) is not None:
+            settings[name] = kind(backend[name])
+    return settings
+
+
+# Recorded by EvalConfig.openai_settings beside the base URLs (never the API key).
+_SERVED_FIELDS: dict[str, type] = {
+    "concurrency": int,
+    "connect_timeout": float,
+    "request_timeout": float,
+    "max_retries": int,
+}
 
 
 def _mode(name: str, where: Path) -> ModeName:
@@ -97,6 +141,7 @@ def _mode(name: str, where: Path) -> ModeName:
 
 def _differences(manifest: dict[str, Any], config: EvalConfig) -> list[str]:
     """What is no longer as it was: data file, prompt template, model content."""
+    from cfteval.backends.served import resolve_served_model
     from cfteval.benchmarks import data_fingerprint, get_spec
     from cfteval.models import resolve_model
     from cfteval.prompts import template_fingerprint
@@ -123,7 +168,10 @@ def _differences(manifest: dict[str, Any], config: EvalConfig) -> list[str]:
                 f"({prompt['template_hash']} → {current_hash}): prompts will be re-generated"
             )
     try:
-        model = resolve_model(config.model)
+        if config.backend == "openai":  # the served model's root and folder hash, if local
+            model = resolve_served_model(config.model, config.base_urls, config.api_key)
+        else:
+            model = resolve_model(config.model)
     except UserError as error:
         raise UserError(f"cannot replay: {error}") from None
     recorded_hash = (manifest.get("model") or {}).get("revision_or_hash")

@@ -130,6 +130,48 @@ def test_stop_strings_beyond_the_servers_limit_are_applied_here(
     assert on_stock.finish_reasons == on_reference.finish_reasons == ["stop"]
 
 
+def test_replay_of_an_openai_run_finds_its_server_and_never_records_the_key(
+    tiny_server: LocalVLLMServer, tmp_path: Path
+) -> None:
+    secret = "sk-test-never-recorded"
+    address = tiny_server.base_url.removesuffix("/v1")  # as users paste it; recorded with /v1
+    first = run_cfteval(
+        *_eval(tmp_path / "first", "--model", "tiny", "--backend", "openai"),
+        "--base-url", address, "--api-key", secret, "--concurrency", "3", "--max-retries", "2",
+        "--benchmarks", "gsm8k", "--limit", "2", "--max-tokens", "16", "--temperatures", "0.7",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    [run_dir] = (tmp_path / "first").glob("*/gsm8k/direct/t0.7")
+    for written in (tmp_path / "first").rglob("*"):
+        if written.is_file():
+            assert secret not in written.read_text(errors="replace"), written
+    backend = json.loads((run_dir / "manifest.json").read_text())["backend"]
+    assert backend["base_urls"] == [tiny_server.base_url]
+    assert (backend["concurrency"], backend["max_retries"]) == (3, 2)
+
+    replayed = run_cfteval("eval", "--replay", str(run_dir), "--out", str(tmp_path / "replayed"))
+    assert replayed.returncode == 0, replayed.stderr
+    assert _samples(tmp_path / "replayed", "gsm8k", "0.7") == _samples(
+        tmp_path / "first", "gsm8k", "0.7"
+    )
+    again = json.loads(next((tmp_path / "replayed").glob("*/gsm8k/*/*/manifest.json")).read_text())
+    assert again["backend"]["base_urls"] == [tiny_server.base_url]
+    assert again["backend"]["concurrency"] == 3
+
+    # A server that moved: --base-url on the replay command line replaces the recorded one.
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["backend"]["base_urls"] = ["http://127.0.0.1:9/v1"]  # nothing listens there
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    moved = run_cfteval(
+        "eval", "--replay", str(run_dir), "--out", str(tmp_path / "moved"),
+        "--base-url", tiny_server.base_url,
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    assert _samples(tmp_path / "moved", "gsm8k", "0.7") == _samples(
+        tmp_path / "first", "gsm8k", "0.7"
+    )
+
+
 def test_server_killed_mid_run_stops_with_one_line_and_the_rerun_completes(
     stock_server: LocalVLLMServer, tiny_server: LocalVLLMServer, tmp_path: Path
 ) -> None:

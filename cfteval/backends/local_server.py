@@ -72,6 +72,7 @@ class LocalVLLMServer:
     ) -> None:
         self.model = str(model)
         self.served_name = served_name or Path(self.model).name
+        self.max_model_len = max_model_len
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.startup_timeout = startup_timeout

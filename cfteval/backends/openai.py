@@ -57,6 +57,7 @@ from cfteval.backends.served import (
     server_version,
 )
 from cfteval.errors import UserError
+from cfteval.manifest import redacted_url
 from cfteval.records import Completion, Request
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ class OpenAIBackend(Backend):
         server = self.served.owned_by or "unknown server"
         if self._version:
             server = f"{server} {self._version}"
-        return f"{server} via the OpenAI API at {', '.join(self.base_urls)}"
+        urls = ", ".join(redacted_url(url) for url in self.base_urls)  # it goes into manifests
+        return f"{server} via the OpenAI API at {urls}"
 
     async def _open_client(self) -> Any:
         connect, read = self._timeouts

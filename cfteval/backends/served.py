@@ -83,6 +83,21 @@ class ServerOptions:
             "chat_prompts": chat,
         }
 
+    def recorded(self, base_urls: list[str]) -> dict[str, Any]:
+        """These settings as manifests record them and replay restores them: the URLs
+        normalised and without a password they may hold, and never the API key (manifests
+        travel with results)."""
+        from cfteval.manifest import redacted_url
+
+        urls = [redacted_url(url) for url in parse_base_urls(base_urls)] if base_urls else []
+        return {
+            "base_urls": urls,
+            "concurrency": self.concurrency,
+            "connect_timeout": self.connect_timeout,
+            "request_timeout": self.request_timeout,
+            "max_retries": self.max_retries,
+        }
+
 
 def normalize_base_url(url: str) -> str:
     """`http://host:8000` → `http://host:8000/v1`; a URL with a path (a router's prefix) is kept.

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from cfteval import __version__
-from cfteval.cftdata.config import CftDataConfig, RoleSettings
+from cfteval.backends.served import ServerOptions
+from cfteval.cftdata.config import CftDataConfig
 from cfteval.cftdata.pipeline import CftDataResult, CritiquedRow, Role
 from cfteval.cftdata.verify import TeacherAgreement
 from cfteval.generation import backend_record
 from cfteval.grading.types import FinishReason
-from cfteval.manifest import git_revision, hardware_summary, software_versions
+from cfteval.manifest import git_revision, hardware_summary, redacted_command, software_versions
 from cfteval.prompts import build_messages, critique_row_fields, teacher_messages
 from cfteval.records import Problem
 from cfteval.store import write_json_atomic, write_jsonl_atomic
@@ -106,8 +107,9 @@ def _hash(text: str) -> str:
 
 
 def _role_record(
-    name: str, role: Role, settings: RoleSettings, result: CftDataResult, prompt: str
+    name: str, role: Role, result: CftDataResult, prompt: str, server: ServerOptions
 ) -> dict[str, Any]:
+    settings = role.settings
     generator = result.generators[name]
     return {
         "model": {
@@ -117,7 +119,7 @@ def _role_record(
             "revision_or_hash": role.model.revision_or_hash,
         },
         "backend": backend_record(generator, result.completions.get(name, []))
-        | {"base_urls": settings.base_urls or None},
+        | (server.recorded(settings.base_urls) if settings.backend == "openai" else {}),
         "prompt_format": settings.prompt_format,
         "prompt_hash": _hash(prompt),
         "temperature": settings.temperature,
@@ -173,7 +175,7 @@ def build_manifest(config: CftDataConfig, result: CftDataResult, started_at: str
         "git_revision": git_revision(),
         "software": software_versions(),
         "hardware": hardware_summary(),
-        "command": list(sys.argv),
+        "command": redacted_command(sys.argv),
     }
     return manifest
 

@@ -36,7 +36,7 @@ def bench_group() -> None:
     help="Sampling temperature of (a) and (d).",
 )  # fmt: skip
 @click.option(
-    "--only", default="abd", show_default=True, help="Which measurements: letters of a, b, d."
+    "--only", default="abcd", show_default=True, help="Which measurements: letters of a-d."
 )
 @click.option(
     "--dtype",
@@ -62,7 +62,7 @@ def bench_generation_command(
     dtype: str,
     data_dir: Path | None,
 ) -> None:
-    """cfteval's generation against bare vLLM, separate processes and an uninterrupted run."""
+    """cfteval's generation against bare vLLM, one process per T, a vLLM server, a resumed run."""
     from cfteval import bench_generation
 
     unknown = set(only) - set(bench_generation.MEASUREMENTS)

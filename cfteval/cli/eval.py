@@ -231,7 +231,7 @@ def eval_command(
     if replay_dir is not None:
         from cfteval.replay import replay_config
 
-        replay = replay_config(replay_dir, out, data_dir)
+        replay = replay_config(replay_dir, out, data_dir, base_url, api_key)
         for warning in replay.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         replay.config.overwrite = overwrite
