@@ -149,16 +149,16 @@ def build_manifest(config: CftDataConfig, result: CftDataResult, started_at: str
         | _role_record(
             "solver",
             result.solver,
-            result.solver.settings,
             result,
             result.solver.render(build_messages(probe, questions.prompt_template)),
+            config.server,
         ),  # fmt: skip
         "teacher": _role_record(
             "teacher",
             result.teacher,
-            result.teacher.settings,
             result,
             result.teacher.render(teacher_messages("{question}", "{solution}")),
+            config.server,
         ),  # fmt: skip
         "stop": list(questions.stop),
         "seed": config.seed,
