@@ -126,8 +126,11 @@ def test_training_rows_are_the_critique_prompt_and_end_with_end_mark() -> None:
     )
     assert input_text == "Question:\nWhat is 3 + 4?\n\nSolution:\n3 + 4 = 8. \\boxed{8}\n"
     # What cfteval train builds from the row is the prompt the eval's critique mode sends.
-    assert instruction + "\n" + input_text == critique_messages(
-        "What is 3 + 4?", "3 + 4 = 8. \\boxed{8}"
-    ).user
-    assert training_output("Bad sum.\n\nConclusion: wrong ") == "Bad sum.\n\nConclusion: wrong [END]"
+    assert (
+        instruction + "\n" + input_text
+        == critique_messages("What is 3 + 4?", "3 + 4 = 8. \\boxed{8}").user
+    )
+    assert (
+        training_output("Bad sum.\n\nConclusion: wrong ") == "Bad sum.\n\nConclusion: wrong [END]"
+    )
     assert training_output("Fine. Conclusion: right [END]") == "Fine. Conclusion: right [END]"
