@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from cfteval.backends import BACKEND_NAMES
+from cfteval.cftdata.verify import KeepPolicy
 from cfteval.cli.common import (
     DATA_DIR_OPTION,
     GRADE_TIMEOUT_OPTION,
@@ -19,15 +21,13 @@ from cfteval.grading.profiles import PROFILE_NAMES
 from cfteval.prompts import PROMPT_FORMATS
 from cfteval.records import ANSWER_TYPES
 
-BACKENDS = ["auto", "vllm", "hf", "openai"]
-
 
 def _role_options(role: str, what: str, temperature: float, max_tokens: int):  # type: ignore[no-untyped-def]
     """--<role>-backend, --<role>-base-url, --<role>-prompt-format, sampling: one set per model."""
     options = [
         click.option(
             f"--{role}-backend",
-            type=click.Choice(BACKENDS),
+            type=click.Choice(BACKEND_NAMES),
             default="auto",
             show_default=True,
             help=f"Backend of the {role}; openai: server(s) at --{role}-base-url, the model "
@@ -75,6 +75,8 @@ def _role_options(role: str, what: str, temperature: float, max_tokens: int):  #
 
 def _role(model: str, backend: str, base_url: str | None, prompt_format: str, temperature: float,
           max_tokens: int, flag: str):  # type: ignore[no-untyped-def]  # fmt: skip
+    """One role's options as RoleSettings; a base URL without the openai backend (or the
+    reverse) is refused here, before any model or question is read."""
     from cfteval.cftdata.config import RoleSettings
 
     if (backend == "openai") != (base_url is not None):
@@ -140,7 +142,7 @@ def _role(model: str, backend: str, base_url: str | None, prompt_format: str, te
 @server_options("openai backends")
 @click.option(
     "--keep",
-    type=click.Choice(["agree", "all"]),
+    type=click.Choice([policy.value for policy in KeepPolicy]),
     default="agree",
     show_default=True,
     help="agree: drop critiques whose conclusion contradicts the grader or cannot be read; "
@@ -187,12 +189,16 @@ def cft_data_command(**options) -> None:  # type: ignore[no-untyped-def]
     from cfteval.backends.served import ServerOptions
     from cfteval.cftdata.config import CftDataConfig
     from cfteval.cftdata.questions import parse_fields
-    from cfteval.cftdata.verify import KeepPolicy
 
     if options["solver"] is None and options["solutions_column"] is None:
         raise UserError("give --solver MODEL to sample solutions, or --solutions-column COLUMN")
+    if options["solver"] is not None and options["solutions_column"] is not None:
+        # Silently ignoring one of them would build data from solutions the user did not mean.
+        raise UserError(
+            "--solver and --solutions-column: give one (sampled or reference solutions)"
+        )
     solver = None
-    if options["solver"] is not None and options["solutions_column"] is None:
+    if options["solver"] is not None:
         solver = _role(
             options["solver"], options["solver_backend"], options["solver_base_url"],
             options["solver_prompt_format"], options["temperature"], options["solver_max_tokens"],
@@ -234,6 +240,7 @@ def cft_data_command(**options) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
+    """Run the pipeline, write the outputs, print the summary; Ctrl-C prints how to resume."""
     from datetime import datetime, timezone
 
     from cfteval.cftdata.output import write_outputs
