@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from cfteval.backends import BACKEND_NAMES
 from cfteval.cli.common import (
     DATA_DIR_OPTION,
     GRADE_TIMEOUT_OPTION,
@@ -91,7 +92,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
 @LIMIT_OPTION
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "vllm", "hf", "openai"]),
+    type=click.Choice(BACKEND_NAMES),
     default="auto",
     show_default=True,
     help="Inference engine; auto: vllm when installed, else transformers; openai: "
