@@ -20,8 +20,8 @@ from typing import Any
 from cfteval import __version__
 from cfteval.backends.served import ServerOptions
 from cfteval.cftdata.config import CftDataConfig
-from cfteval.cftdata.pipeline import CftDataResult, CritiquedRow, Role
-from cfteval.cftdata.verify import TeacherAgreement
+from cfteval.cftdata.pipeline import CftDataResult, CritiquedRow, Role, SolutionSource
+from cfteval.cftdata.verify import DropReason, TeacherAgreement
 from cfteval.generation import backend_record
 from cfteval.grading.types import FinishReason
 from cfteval.manifest import git_revision, hardware_summary, redacted_command, software_versions
@@ -78,7 +78,7 @@ def counts(result: CftDataResult) -> dict[str, Any]:
     """The numbers of the run, stage by stage (also the summary table's)."""
     candidates, rows = result.candidates, result.critiqued
     kept = [row for row in rows if row.kept]
-    dropped = Counter(row.dropped_because.split(" ")[0] for row in rows if row.dropped_because)
+    dropped = Counter(row.drop_reason for row in rows if row.drop_reason is not None)
     kept_wrong = sum(not row.candidate.correct for row in kept)
     return {
         "questions": len(result.questions.problems),
@@ -89,9 +89,9 @@ def counts(result: CftDataResult) -> dict[str, Any]:
         "grader_timeouts": sum(c.timed_out for c in candidates),
         "not_critiqued_for_balance": result.pre_balance_dropped,
         "critiqued": len(rows),
-        "dropped_contradict": dropped.get("contradict", 0),
-        "dropped_unparseable": dropped.get("unparseable", 0),
-        "dropped_for_balance": dropped.get("balance", 0),
+        "dropped_contradict": dropped[DropReason.CONTRADICT],
+        "dropped_unparseable": dropped[DropReason.UNPARSEABLE],
+        "dropped_for_balance": dropped[DropReason.BALANCE],
         "kept": len(kept),
         "kept_wrong": kept_wrong,
         "kept_wrong_share": round(kept_wrong / len(kept), 4) if kept else None,
@@ -143,9 +143,13 @@ def build_manifest(config: CftDataConfig, result: CftDataResult, started_at: str
             "limit": config.limit,
             "n_questions": len(questions.problems),
         },
-        "solutions": {"source": "reference", "column": config.solutions_column}
+        "solutions": {"source": SolutionSource.REFERENCE, "column": config.solutions_column}
         if result.solver is None
-        else {"source": "solver", "n_per_question": config.n, "template": questions.prompt_template}
+        else {
+            "source": SolutionSource.SOLVER,
+            "n_per_question": config.n,
+            "template": questions.prompt_template,
+        }
         | _role_record(
             "solver",
             result.solver,

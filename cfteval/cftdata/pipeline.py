@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from cfteval.backends.served import ServerOptions
 from cfteval.cftdata.balance import balance, check_ratio
 from cfteval.cftdata.config import CftDataConfig, RoleSettings
 from cfteval.cftdata.questions import REFERENCE_META, QuestionSet, load_questions
-from cfteval.cftdata.verify import Agreement, compare, critique_verdict, keeps
+from cfteval.cftdata.verify import Agreement, DropReason, compare, critique_verdict, keeps
 from cfteval.completion_store import CompletionStore, StoreLock
 from cfteval.errors import RunInterrupted, UserError
 from cfteval.evaluate import check_output_folder
@@ -36,6 +37,13 @@ from cfteval.verdict import Verdict
 MODE = "cft-data"
 
 
+class SolutionSource(StrEnum):
+    """Where a noisy solution came from (rows.jsonl's `source`)."""
+
+    SOLVER = "solver"  # sampled from --solver
+    REFERENCE = "reference"  # the questions file's --solutions-column (the paper's Table 6)
+
+
 @dataclass
 class Candidate:
     """One noisy solution of one question, with the grader's verdict once graded."""
@@ -43,7 +51,7 @@ class Candidate:
     problem: Problem
     index: int  # the solution's number among its question's distinct solutions
     solution: str
-    source: str  # "solver" or "reference"
+    source: SolutionSource
     finish_reason: str | None = None
     extracted: str | None = None
     correct: bool = False
@@ -63,8 +71,18 @@ class CritiquedRow:
     critique_finish_reason: str | None
     verdict: Verdict
     agreement: Agreement
-    kept: bool = True
-    dropped_because: str | None = None
+    drop_reason: DropReason | None = None  # None: the row is in cft.jsonl
+
+    @property
+    def kept(self) -> bool:
+        return self.drop_reason is None
+
+    @property
+    def dropped_because(self) -> str | None:
+        """The reason with the option that dropped the row, for rows.jsonl."""
+        if self.drop_reason is None:
+            return None
+        return f"{self.drop_reason.value} ({self.drop_reason.option})"
 
 
 @dataclass
@@ -178,7 +196,7 @@ def _distinct(texts: list[tuple[str, str | None]]) -> Iterator[tuple[str, str | 
 
 
 def _candidates(
-    problem: Problem, texts: list[tuple[str, str | None]], source: str
+    problem: Problem, texts: list[tuple[str, str | None]], source: SolutionSource
 ) -> list[Candidate]:
     return [
         Candidate(problem, index, text, source, finish)
@@ -228,9 +246,8 @@ def _verify(
         text, finish = critiques[id(candidate)]
         verdict = critique_verdict(text, finish)
         agreement = compare(verdict, candidate.correct)
-        kept = keeps(config.keep, agreement)
-        reason = None if kept else f"{agreement.value} (--keep {config.keep.value})"
-        rows.append(CritiquedRow(candidate, text, finish, verdict, agreement, kept, reason))
+        reason = None if keeps(config.keep, agreement) else DropReason(agreement.value)
+        rows.append(CritiquedRow(candidate, text, finish, verdict, agreement, reason))
     kept_rows = [row for row in rows if row.kept]
     balanced = {
         id(row)
@@ -244,7 +261,7 @@ def _verify(
     }
     for row in kept_rows:
         if id(row) not in balanced:
-            row.kept, row.dropped_because = False, "balance (--wrong-ratio)"
+            row.drop_reason = DropReason.BALANCE
     return rows
 
 
@@ -292,7 +309,9 @@ def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> C
                     c
                     for problem in questions.problems
                     for c in _candidates(
-                        problem, [(t, None) for t in problem.meta[REFERENCE_META]], "reference"
+                        problem,
+                        [(t, None) for t in problem.meta[REFERENCE_META]],
+                        SolutionSource.REFERENCE,
                     )
                 ]
             else:
@@ -310,7 +329,7 @@ def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> C
                                 strict=True,
                             )
                         ),
-                        "solver",
+                        SolutionSource.SOLVER,
                     )
                 ]
                 generators.get("teacher", teacher)  # first: a shared model stays loaded

@@ -25,6 +25,19 @@ class Agreement(StrEnum):
     UNPARSEABLE = "unparseable"  # no conclusion could be read (or the critique was cut off)
 
 
+class DropReason(StrEnum):
+    """Why a critiqued row is left out of cft.jsonl (counted in the manifest, written to
+    rows.jsonl with the option that dropped it)."""
+
+    CONTRADICT = "contradict"  # the conclusion contradicts the grader (--keep agree)
+    UNPARSEABLE = "unparseable"  # no conclusion could be read (--keep agree)
+    BALANCE = "balance"  # the larger side of --wrong-ratio
+
+    @property
+    def option(self) -> str:
+        return "--wrong-ratio" if self is DropReason.BALANCE else f"--keep {KeepPolicy.AGREE}"
+
+
 class KeepPolicy(StrEnum):
     """Which critiqued rows go into the data set (`--keep`)."""
 
