@@ -93,6 +93,11 @@ def test_cft_data_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
         "cft-data", "--questions", "gsm8k", "--teacher", "t", "--out", str(tmp_path / "out")
     )
     assert no_solver.returncode == 2 and "--solver" in no_solver.stderr
+    both = run_cfteval(
+        "cft-data", "--questions", "gsm8k", "--solver", "m", "--solutions-column", "s",
+        "--teacher", "t", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert both.returncode == 2 and "--solver and --solutions-column" in both.stderr
     server_without_url = run_cfteval(
         "cft-data", "--questions", "gsm8k", "--solver", "m", "--teacher", "t",
         "--teacher-backend", "openai", "--out", str(tmp_path / "out"),
