@@ -44,6 +44,10 @@ TEACHER_FORMAT = (
     '"Conclusion: wrong [END]" if it is not.'
 )
 
+# Where a critique ends: the protocol's stop strings, whatever the questions' benchmark adds
+# (MMLU-Pro's "Question:" would cut a critique that quotes the question).
+TEACHER_STOP = ("</s>", "<|im_end|>", "<|endoftext|>", "(END)", "\\[END\\]", "**END**", "[END]")
+
 PROMPT_FORMATS = ("chatml", "chat")
 LETTERS = "ABCDEFGHIJKLMNOP"
 
@@ -70,8 +74,7 @@ def _mmlu_pro_cot(problem: Problem) -> Messages:
 
 
 def _gpqa(problem: Problem) -> Messages:
-    choices = " ".join(f"({LETTERS[i]}) {text}" for i, text in enumerate(problem.choices or []))
-    return Messages(HELPFUL_SYSTEM, f"{problem.question}\nAnswer Choices: {choices}")
+    return Messages(HELPFUL_SYSTEM, question_with_choices(problem))
 
 
 def _self_critique(problem: Problem) -> Messages:
@@ -169,6 +172,15 @@ def critique_messages(question: str, solution: str) -> Messages:
     """
     instruction, input_text = critique_row_fields(question, solution)
     return Messages(HELPFUL_SYSTEM, f"{instruction}\n{input_text}")
+
+
+def question_with_choices(problem: Problem) -> str:
+    """A multiple-choice question with its options after it, GPQA's way; other questions as
+    they are. Critics see questions this way too: without the options, "(C)" cannot be checked."""
+    if not problem.choices:
+        return problem.question
+    options = " ".join(f"({LETTERS[i]}) {text}" for i, text in enumerate(problem.choices))
+    return f"{problem.question}\nAnswer Choices: {options}"
 
 
 def critique_row_fields(question: str, solution: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from cfteval.modes import ModeName, ModeSetup, PromptSet
 from cfteval.prompts import (
     critique_fingerprint,
+    question_with_choices,
     render_critique,
     render_prompt,
     template_fingerprint,
@@ -30,7 +31,8 @@ def prompt_set(spec_template: str, config: EvalConfig, tokenizer: Any) -> Prompt
         return render_prompt(problem, "self-critique", config.prompt_format, tokenizer)
 
     def critique(problem: Problem, solution: str) -> str:
-        return render_critique(problem.question, solution, config.critique_template, tokenizer)
+        question = question_with_choices(problem)
+        return render_critique(question, solution, config.critique_template, tokenizer)
 
     return PromptSet(solve, self_critique, critique)
 

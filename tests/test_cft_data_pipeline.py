@@ -271,3 +271,41 @@ def test_neither_solver_nor_solutions_column_is_refused(
     config.solver = None
     with pytest.raises(UserError, match="--solver"):
         build_cft_data(config)
+
+
+def test_a_solution_the_grader_timed_out_on_is_not_critiqued(
+    tmp_path: Path, questions_file: Path, backends: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its truth is unknown: a critique of it could be neither verified nor refuted."""
+    import cfteval.cftdata.pipeline as pipeline
+    from cfteval.grading.types import GradeResult
+
+    real = pipeline.grade_items
+
+    def grade_with_one_timeout(items, **kwargs):
+        results = real(items, **kwargs)
+        results[0] = GradeResult(extracted=None, correct=False, timed_out=True)
+        return results
+
+    monkeypatch.setattr(pipeline, "grade_items", grade_with_one_timeout)
+    config = _config(tmp_path, questions_file)
+    manifest = _run(config)
+    assert manifest["counts"]["grader_timeouts"] == 1
+    assert manifest["counts"]["critiqued"] == 5 == len(backends["teacher"].requests)
+    assert all(
+        r["question_id"] != "q1" or r["solution_index"] != 0
+        for r in _jsonl(config.out / "rows.jsonl")
+    )
+
+
+def test_multiple_choice_critiques_show_the_options() -> None:
+    from cfteval.prompts import question_with_choices, render_prompt
+    from cfteval.records import Problem
+
+    problem = Problem("gpqa_diamond", "1", "Which is a noble gas?", "B", "multiple_choice",
+                      choices=["N2", "Ne", "O2", "H2"])  # fmt: skip
+    shown = question_with_choices(problem)
+    assert shown == "Which is a noble gas?\nAnswer Choices: (A) N2 (B) Ne (C) O2 (D) H2"
+    assert shown in render_prompt(problem, "gpqa")  # the solver saw the same options
+    plain = Problem("math500", "2", "What is 1 + 1?", "2", "math")
+    assert question_with_choices(plain) == "What is 1 + 1?"

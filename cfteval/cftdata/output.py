@@ -25,7 +25,13 @@ from cfteval.cftdata.verify import DropReason, TeacherAgreement
 from cfteval.generation import backend_record
 from cfteval.grading.types import FinishReason
 from cfteval.manifest import git_revision, hardware_summary, redacted_command, software_versions
-from cfteval.prompts import build_messages, critique_row_fields, teacher_messages
+from cfteval.prompts import (
+    TEACHER_STOP,
+    build_messages,
+    critique_row_fields,
+    question_with_choices,
+    teacher_messages,
+)
 from cfteval.records import Problem
 from cfteval.store import write_json_atomic, write_jsonl_atomic
 
@@ -43,7 +49,7 @@ def training_output(critique: str) -> str:
 def cft_row(row: CritiquedRow) -> dict[str, str]:
     """One WebInstruct-CFT row: the critique prompt's instruction and input, the critique."""
     instruction, input_text = critique_row_fields(
-        row.candidate.problem.question, row.candidate.solution
+        question_with_choices(row.candidate.problem), row.candidate.solution
     )
     return {
         "instruction": instruction,
@@ -164,7 +170,7 @@ def build_manifest(config: CftDataConfig, result: CftDataResult, started_at: str
             result.teacher.render(teacher_messages("{question}", "{solution}")),
             config.server,
         ),  # fmt: skip
-        "stop": list(questions.stop),
+        "stop": {"solver": list(questions.stop), "teacher": list(TEACHER_STOP)},
         "seed": config.seed,
         "keep": config.keep.value,
         "wrong_ratio": config.wrong_ratio,

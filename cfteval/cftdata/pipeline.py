@@ -30,7 +30,13 @@ from cfteval.grading.sandbox import grade_items
 from cfteval.grading.types import GradeItem
 from cfteval.models import ModelInfo, load_tokenizer, model_slug
 from cfteval.progress import Progress
-from cfteval.prompts import build_messages, render_messages, teacher_messages
+from cfteval.prompts import (
+    TEACHER_STOP,
+    build_messages,
+    question_with_choices,
+    render_messages,
+    teacher_messages,
+)
 from cfteval.records import Completion, Problem, Request, Sampling
 from cfteval.verdict import Verdict
 
@@ -232,7 +238,8 @@ def _critique_request(
     sampling = Sampling(
         temperature=settings.temperature, max_tokens=settings.max_tokens, seed=seed, stop=stop
     )
-    prompt = role.render(teacher_messages(candidate.problem.question, candidate.solution))
+    question = question_with_choices(candidate.problem)
+    prompt = role.render(teacher_messages(question, candidate.solution))
     return Request(
         candidate.problem.id, prompt, sampling, role.model.identity, mode=MODE, stage="critique"
     )
@@ -338,15 +345,17 @@ def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> C
             if not candidates:
                 raise UserError("no solution to critique: every solution was empty")
             _grade(candidates, config, progress)
+            # A solution the grader could not judge in time has no known truth to check against.
+            gradable = [c for c in candidates if not c.timed_out]
             to_critique = balance(
-                candidates,
+                gradable,
                 lambda c: not c.correct,
                 lambda c: c.row_id,
                 config.wrong_ratio,
                 config.seed,
             )
             requests = [
-                _critique_request(teacher, c, questions.stop, config.seed) for c in to_critique
+                _critique_request(teacher, c, TEACHER_STOP, config.seed) for c in to_critique
             ]
             answers = generators.get("teacher", teacher).complete(requests, progress)
             used["teacher"] = [answers[request.key] for request in requests]
@@ -358,7 +367,7 @@ def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> C
         progress.done()
         return CftDataResult(
             questions, solver, teacher, candidates, rows,
-            pre_balance_dropped=len(candidates) - len(to_critique),
+            pre_balance_dropped=len(gradable) - len(to_critique),
             generators=dict(generators.by_role), completions=used, store_paths=generators.paths,
             wall_seconds=time.perf_counter() - start,
         )  # fmt: skip

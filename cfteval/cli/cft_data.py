@@ -260,6 +260,14 @@ def _run_and_report(config) -> None:  # type: ignore[no-untyped-def]
         progress.done()
     manifest = write_outputs(config.out, config, result, started_at)
     console.print(cft_data_table(manifest))
+    counts = manifest["counts"]
+    if counts["kept"] == 0:
+        err_console.print(
+            f"[yellow]warning:[/] no row kept: {counts['dropped_unparseable']} critiques without a "
+            f"readable conclusion, {counts['dropped_contradict']} contradicting the grader, "
+            f"{counts['dropped_for_balance']} dropped for --wrong-ratio; rows.jsonl has them all",
+            highlight=False,
+        )
     console.print(
         f"{manifest['counts']['kept']} rows in {config.out / 'cft.jsonl'} "
         f"(train with: cfteval train --mode cft --data {config.out / 'cft.jsonl'} ...); every "
