@@ -70,6 +70,12 @@ def test_training_the_tiny_model_really_learns(tiny_model_dir: Path, cft_file: P
     losses = [record["loss"] for record in _records(config.out, "log") if "loss" in record]
     first, last = losses[0], sum(losses[-3:]) / 3
     assert last < 0.25 * first, losses
+    # Tokens are counted per micro-batch (padding left out): 150 steps of 8 rows, each row
+    # at most 256 tokens; the speed line has a figure from the second log on.
+    logs = [record for record in _records(config.out, "log") if "loss" in record]
+    assert 150 * 8 * 20 < logs[-1]["num_tokens"] <= 150 * 8 * 256
+    assert [r["num_tokens"] for r in logs] == sorted({r["num_tokens"] for r in logs})
+    assert all(record["tokens_per_second"] > 0 for record in logs[1:])
     # Only the critiques count: the data report says how many tokens carried the loss.
     report = json.loads((config.out / "data_report.json").read_text())
     assert 0 < report["supervised_tokens"] < report["tokens"] / 2

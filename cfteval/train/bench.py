@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cfteval.errors import UserError
-
-INSTRUCTION = "Please critique whether the following solution to the question is correct.\n\n"
+from cfteval.prompts import critique_row_fields
 
 
 def sample_rows(n: int, seed: int = 0) -> list[dict[str, str]]:
@@ -50,11 +49,12 @@ def sample_rows(n: int, seed: int = 0) -> list[dict[str, str]]:
             ),
         ]
         verdict = "wrong" if wrong else "right"
+        question = f"A shop has {a} boxes of {b} items and receives {c} more items. How many items does it have?"
+        instruction, input_text = critique_row_fields(question, solution)
         rows.append(
             {
-                "instruction": INSTRUCTION,
-                "input": f"Question:\nA shop has {a} boxes of {b} items and receives {c} "
-                f"more items. How many items does it have?\n\nSolution:\n{solution}\n",
+                "instruction": instruction,
+                "input": input_text,
                 "output": "\n".join(critique_lines) + f"\nConclusion: {verdict} [END]",
             }
         )

@@ -25,14 +25,21 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
 class MetricsLog(TrainerCallback):
     """Writes `metrics.jsonl` in the output folder (main process only)."""
 
-    def __init__(self, path: Path, rows_per_step: list[list[str]]) -> None:
+    def __init__(
+        self, path: Path, rows_per_step: list[list[str]], tokens_per_batch: list[int]
+    ) -> None:
         self.path = path
-        self._rows = rows_per_step  # filled by the trainer's training_step, drained here
+        # Both filled by the trainer's training_step for every micro-batch, drained here.
+        self._rows = rows_per_step
+        self._tokens = tokens_per_batch
+        self.tokens = 0  # trained this session, all processes (not the padding)
         self._last: tuple[float, float] | None = None  # (time, tokens) at the previous log
 
     def on_step_end(self, args, state, control, **kwargs):
         rows = [row for micro_batch in self._rows for row in micro_batch]
         self._rows.clear()
+        self.tokens += sum(self._tokens)
+        self._tokens.clear()
         if state.is_world_process_zero:
             append_jsonl(
                 self.path,
@@ -44,12 +51,13 @@ class MetricsLog(TrainerCallback):
             return
         record: dict[str, Any] = {"kind": "log", "step": state.global_step, "time": time.time()}
         record.update({k: v for k, v in logs.items() if isinstance(v, int | float | str)})
-        tokens = logs.get("num_tokens")
-        if tokens is not None:
-            now = time.perf_counter()
-            if self._last is not None and now > self._last[0]:
-                record["tokens_per_second"] = (tokens - self._last[1]) / (now - self._last[0])
-            self._last = (now, tokens)
+        # Counted here rather than read from TRL's `num_tokens`, which its fused-LM-head loss
+        # keeps and the model's own loss (on CPU, see trainer.py) does not.
+        record["num_tokens"] = self.tokens
+        now = time.perf_counter()
+        if self._last is not None and now > self._last[0]:
+            record["tokens_per_second"] = (self.tokens - self._last[1]) / (now - self._last[0])
+        self._last = (now, self.tokens)
         logs["tokens_per_second"] = record.get("tokens_per_second")
         append_jsonl(self.path, record)
 
