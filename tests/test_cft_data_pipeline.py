@@ -309,3 +309,46 @@ def test_multiple_choice_critiques_show_the_options() -> None:
     assert shown in render_prompt(problem, "gpqa")  # the solver saw the same options
     plain = Problem("math500", "2", "What is 1 + 1?", "2", "math")
     assert question_with_choices(plain) == "What is 1 + 1?"
+
+
+class InterruptingBackend(ScriptedBackend):
+    """Answers `before` requests, then behaves as if the user pressed Ctrl-C."""
+
+    def __init__(self, script: Callable[[Request], list[str]], before: int) -> None:
+        super().__init__(script)
+        self.before = before
+
+    def stream(
+        self, requests: Sequence[Request], on_tokens: TokenCallback | None = None
+    ) -> Iterator[Completion]:
+        for index, completion in enumerate(super().stream(requests, on_tokens)):
+            if index == self.before:
+                raise KeyboardInterrupt
+            yield completion
+
+
+def test_an_interrupted_run_keeps_what_finished_and_the_rerun_generates_only_the_rest(
+    tmp_path: Path, questions_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cfteval.errors import RunInterrupted
+
+    made = {
+        "solver": ScriptedBackend(solver_script),
+        "teacher": InterruptingBackend(teacher_script, 2),
+    }
+    monkeypatch.setattr(
+        cfteval.backends, "load_backend", lambda name, path, **k: made[Path(path).name]
+    )
+    config = _config(tmp_path, questions_file)
+    with pytest.raises(RunInterrupted) as interrupted:
+        build_cft_data(config)
+    assert interrupted.value.saved == 4 + 2  # every solution, two critiques
+    assert not (config.out / "cft.jsonl").exists()
+
+    made["teacher"] = ScriptedBackend(teacher_script)
+    made["solver"] = ScriptedBackend(solver_script)
+    manifest = _run(config)
+    assert made["solver"].requests == []  # every solution came from the store
+    assert len(made["teacher"].requests) == 6 - 2
+    assert manifest["teacher"]["backend"]["from_cache"] == 2
+    assert manifest["counts"]["kept"] == 3
