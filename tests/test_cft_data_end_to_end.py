@@ -78,6 +78,17 @@ def test_cft_data_with_an_offline_solver_and_a_served_teacher_feeds_cfteval_trai
     assert trained.returncode == 0, trained.stderr
     assert (tmp_path / "ckpt" / "checkpoint-2" / "model.safetensors").is_file()
 
+    # A hosted chat model as teacher: the messages go to the server's chat endpoint, which
+    # applies the model's chat template; the solutions still come from the store.
+    chat = run_cfteval(*command, "--teacher-prompt-format", "chat")
+    assert chat.returncode == 0, chat.stderr
+    chat_manifest = json.loads((out / "manifest.json").read_text())
+    assert chat_manifest["teacher"]["prompt_format"] == "chat"
+    assert chat_manifest["teacher"]["prompt_hash"] != manifest["teacher"]["prompt_hash"]
+    assert chat_manifest["solutions"]["backend"]["generated_this_invocation"] == 0
+    assert chat_manifest["teacher"]["backend"]["generated_this_invocation"] == len(rows)
+    assert len(_jsonl(out / "cft.jsonl")) == len(rows)
+
 
 def test_cft_data_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
     missing = run_cfteval(

@@ -29,3 +29,17 @@ def test_top_level_help_lists_every_command():
     for name in ("eval", "regrade", "runs", "show", "leaderboard", "compare", "plot", "report"):
         assert f"  {name} " in text, name
     assert all(command.help for _, command in _commands(main))
+
+
+def test_ctrl_c_in_a_command_with_nothing_to_resume_says_only_interrupted(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import cfteval.benchmarks
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cfteval.benchmarks, "describe_benchmarks", interrupted)
+    result = CliRunner().invoke(main, ["benchmarks"])
+    assert result.exit_code == 130
+    assert result.output.strip() == "interrupted"

@@ -37,11 +37,19 @@ class _Group(click.Group):
             )
             sys.exit(error.exit_code)
         except KeyboardInterrupt:
-            err_console.print(
-                "interrupted: every finished completion is saved; rerun the same command to resume",
-                highlight=False,
-            )
+            message = _RESUME_HINTS.get(ctx.invoked_subcommand or "", "")
+            err_console.print(f"interrupted{': ' + message if message else ''}", highlight=False)
             sys.exit(130)
+
+
+# What Ctrl-C outside generation keeps, for the commands that resume (generation itself reports
+# exactly what it saved); a benchmark or a listing has nothing to resume.
+_RESUME_HINTS = {
+    "eval": "every finished completion is saved; rerun the same command to resume",
+    "cft-data": "every finished completion is saved; rerun the same command to resume",
+    "select": "every finished completion is saved; rerun the same command to resume",
+    "train": "rerun the same command to resume from the last checkpoint",
+}
 
 
 @click.group(cls=_Group)
