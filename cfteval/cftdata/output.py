@@ -20,7 +20,8 @@ from typing import Any
 from cfteval import __version__
 from cfteval.backends.served import ServerOptions
 from cfteval.cftdata.config import CftDataConfig
-from cfteval.cftdata.pipeline import CftDataResult, CritiquedRow, Role, SolutionSource
+from cfteval.cftdata.pipeline import CftDataResult, Role
+from cfteval.cftdata.records import CritiquedRow, SolutionSource
 from cfteval.cftdata.verify import DropReason, TeacherAgreement
 from cfteval.generation import backend_record
 from cfteval.grading.types import FinishReason

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from cfteval.backends.served import ServerOptions
 from cfteval.cftdata.balance import balance, check_ratio
 from cfteval.cftdata.config import CftDataConfig, RoleSettings
 from cfteval.cftdata.questions import REFERENCE_META, QuestionSet, load_questions
-from cfteval.cftdata.verify import Agreement, DropReason, compare, critique_verdict, keeps
+from cfteval.cftdata.records import Candidate, CritiquedRow, SolutionSource
+from cfteval.cftdata.verify import DropReason, compare, critique_verdict, keeps
 from cfteval.completion_store import CompletionStore, StoreLock
 from cfteval.errors import RunInterrupted, UserError
 from cfteval.evaluate import check_output_folder
@@ -38,57 +38,8 @@ from cfteval.prompts import (
     teacher_messages,
 )
 from cfteval.records import Completion, Problem, Request, Sampling
-from cfteval.verdict import Verdict
 
 MODE = "cft-data"
-
-
-class SolutionSource(StrEnum):
-    """Where a noisy solution came from (rows.jsonl's `source`)."""
-
-    SOLVER = "solver"  # sampled from --solver
-    REFERENCE = "reference"  # the questions file's --solutions-column (the paper's Table 6)
-
-
-@dataclass
-class Candidate:
-    """One noisy solution of one question, with the grader's verdict once graded."""
-
-    problem: Problem
-    index: int  # the solution's number among its question's distinct solutions
-    solution: str
-    source: SolutionSource
-    finish_reason: str | None = None
-    extracted: str | None = None
-    correct: bool = False
-    timed_out: bool = False
-
-    @property
-    def row_id(self) -> str:
-        return f"{self.problem.id}#{self.index}"
-
-
-@dataclass
-class CritiquedRow:
-    """A candidate with the teacher's critique, its conclusion, and what became of the row."""
-
-    candidate: Candidate
-    critique: str
-    critique_finish_reason: str | None
-    verdict: Verdict
-    agreement: Agreement
-    drop_reason: DropReason | None = None  # None: the row is in cft.jsonl
-
-    @property
-    def kept(self) -> bool:
-        return self.drop_reason is None
-
-    @property
-    def dropped_because(self) -> str | None:
-        """The reason with the option that dropped the row, for rows.jsonl."""
-        if self.drop_reason is None:
-            return None
-        return f"{self.drop_reason.value} ({self.drop_reason.option})"
 
 
 @dataclass
@@ -276,6 +227,42 @@ def _row_is_wrong(row: CritiquedRow) -> bool:
     return not row.candidate.correct
 
 
+def _reference_candidates(questions: QuestionSet) -> list[Candidate]:
+    """The solutions of the questions file's --solutions-column."""
+    return [
+        candidate
+        for problem in questions.problems
+        for candidate in _candidates(
+            problem,
+            [(text, None) for text in problem.meta[REFERENCE_META]],
+            SolutionSource.REFERENCE,
+        )
+    ]
+
+
+def _sampled_candidates(
+    solver: Role,
+    questions: QuestionSet,
+    config: CftDataConfig,
+    generator: Generator,
+    progress: Progress,
+) -> tuple[list[Candidate], list[Completion]]:
+    """The solver's distinct solutions of every question, and the completions they came from."""
+    requests = _solve_requests(solver, questions, config)
+    answers = generator.complete(requests, progress)
+    completions = [answers[request.key] for request in requests]
+    candidates = [
+        candidate
+        for problem, completion in zip(questions.problems, completions, strict=True)
+        for candidate in _candidates(
+            problem,
+            list(zip(completion.texts, completion.finish_reasons, strict=True)),
+            SolutionSource.SOLVER,
+        )
+    ]
+    return candidates, completions
+
+
 @contextmanager
 def _interruptible(generators: _Generators) -> Iterator[None]:
     """Ctrl-C: everything finished is in the stores; say how much, for the resume message."""
@@ -312,36 +299,13 @@ def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> C
         used: dict[str, list[Completion]] = {}
         with _interruptible(generators):
             if solver is None:
-                candidates = [
-                    c
-                    for problem in questions.problems
-                    for c in _candidates(
-                        problem,
-                        [(t, None) for t in problem.meta[REFERENCE_META]],
-                        SolutionSource.REFERENCE,
-                    )
-                ]
+                candidates = _reference_candidates(questions)
             else:
-                requests = _solve_requests(solver, questions, config)
-                answers = generators.get("solver", solver).complete(requests, progress)
-                candidates = [
-                    c
-                    for problem, request in zip(questions.problems, requests, strict=True)
-                    for c in _candidates(
-                        problem,
-                        list(
-                            zip(
-                                answers[request.key].texts,
-                                answers[request.key].finish_reasons,
-                                strict=True,
-                            )
-                        ),
-                        SolutionSource.SOLVER,
-                    )
-                ]
+                candidates, used["solver"] = _sampled_candidates(
+                    solver, questions, config, generators.get("solver", solver), progress
+                )
                 generators.get("teacher", teacher)  # first: a shared model stays loaded
                 generators.release("solver")
-                used["solver"] = [answers[request.key] for request in requests]
             if not candidates:
                 raise UserError("no solution to critique: every solution was empty")
             _grade(candidates, config, progress)
