@@ -72,4 +72,6 @@ def test_pathological_cases_end_fast_and_never_match() -> None:
     for case in pathological:
         correct, seconds = grade(case)
         assert correct is False
-        assert seconds < 2.0, (case["gold"][:60], seconds)
+        # A bound on hanging, not a speed target (that is `cfteval bench grading`): a grader
+        # that loops on these takes minutes, a loaded CI machine a few seconds.
+        assert seconds < 15.0, (case["gold"][:60], seconds)

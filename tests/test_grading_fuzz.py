@@ -64,10 +64,12 @@ def test_random_answers_always_get_a_timely_verdict(pool, profile, batch):
         if result.timed_out:
             assert not result.correct
         else:
-            assert result.seconds <= TIMEOUT + 0.5
-    # Worst case: every item on a worker times out, plus a replacement start per time-out.
+            # The limit held (with slack for a loaded machine's scheduling): longer is a time-out.
+            assert result.seconds <= TIMEOUT + 2.0
+    # Worst case: every item on a worker times out, plus a replacement start per time-out; the
+    # bound catches a pool that hangs, with room for a loaded machine.
     rounds = -(-len(batch) // WORKERS)
-    assert elapsed <= rounds * (TIMEOUT + 2.0 + worker_startup_seconds()) + 5.0
+    assert elapsed <= rounds * (TIMEOUT + 2.0 + worker_startup_seconds()) + 30.0
 
 
 # --- hedges and junk never get credit (in-process: pure functions, many examples) -------------

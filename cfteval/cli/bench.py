@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cfteval.cli.common import DATA_DIR_OPTION, console
+from cfteval.cli.common import DATA_DIR_OPTION, console, dtype_option
 from cfteval.cli.grading import bench_grading_command
 from cfteval.cli.train import bench_train_command
 from cfteval.errors import UserError
@@ -38,13 +38,7 @@ def bench_group() -> None:
 @click.option(
     "--only", default="abcd", show_default=True, help="Which measurements: letters of a-d."
 )
-@click.option(
-    "--dtype",
-    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
-    default="auto",
-    show_default=True,
-    help="Model dtype, as for cfteval eval.",
-)
+@dtype_option("Model dtype, as for cfteval eval.")
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),

@@ -12,8 +12,10 @@ from cfteval.cli.common import (
     DATA_DIR_OPTION,
     GRADE_TIMEOUT_OPTION,
     console,
+    dtype_option,
     err_console,
     exit_interrupted,
+    max_model_len_option,
     server_options,
 )
 from cfteval.errors import UserError
@@ -162,19 +164,10 @@ def _role(model: str, backend: str, base_url: str | None, prompt_format: str, te
     required=True,
     help="Folder for cft.jsonl, rows.jsonl, manifest.json and the completion stores.",
 )
-@click.option(
-    "--dtype",
-    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
-    default="auto",
-    show_default=True,
-    help="Dtype of offline models; auto: the checkpoint's, or float32 on CPUs without bfloat16.",
+@dtype_option(
+    "Dtype of offline models; auto: the checkpoint's, or float32 on CPUs without bfloat16."
 )
-@click.option(
-    "--max-model-len",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Context length of offline models in tokens [default: the model's].",
-)
+@max_model_len_option("Context length of offline models in tokens [default: the model's].")
 @click.option(
     "--grade-profile",
     type=click.Choice(PROFILE_NAMES),

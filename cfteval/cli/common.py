@@ -71,6 +71,25 @@ GENERATION_BACKEND_OPTION = click.option(
 )
 
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def dtype_option(
+    help_text: str = "Model dtype; auto: the checkpoint's, or float32 on CPUs without native bfloat16.",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--dtype` of the offline engines, in the words of the command that takes it."""
+    return click.option(
+        "--dtype", type=click.Choice(DTYPES), default="auto", show_default=True, help=help_text
+    )
+
+
+def max_model_len_option(
+    help_text: str = "Context length in tokens [default: the model's].",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--max-model-len` of the offline engines, in the words of the command that takes it."""
+    return click.option("--max-model-len", type=click.IntRange(min=1), default=None, help=help_text)
+
+
 def server_options(prefix: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """How requests reach OpenAI-compatible servers (`--api-key`, `--concurrency`, timeouts,
     retries), worded for the command: `prefix` says when the options apply."""

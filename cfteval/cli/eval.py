@@ -13,8 +13,10 @@ from cfteval.cli.common import (
     GRADE_TIMEOUT_OPTION,
     LIMIT_OPTION,
     console,
+    dtype_option,
     err_console,
     exit_interrupted,
+    max_model_len_option,
     server_options,
 )
 from cfteval.errors import UserError
@@ -129,12 +131,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     help="Grader: cfteval (best judgement) or qwen (the paper's code, for exact comparisons).",
 )
 @GRADE_TIMEOUT_OPTION
-@click.option(
-    "--max-model-len",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Context length in tokens [default: the model's].",
-)
+@max_model_len_option()
 @click.option(
     "--critique-template",
     type=click.Choice([t.value for t in CritiqueTemplate]),
@@ -172,13 +169,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     show_default=True,
     help="Data parallel engines: worker processes, each on its own --tp GPUs.",
 )
-@click.option(
-    "--dtype",
-    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
-    default="auto",
-    show_default=True,
-    help="Model dtype; auto: the checkpoint's, or float32 on CPUs without native bfloat16.",
-)
+@dtype_option()
 @click.option(
     "--overwrite",
     is_flag=True,

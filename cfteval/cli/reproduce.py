@@ -12,6 +12,7 @@ from cfteval.cli.common import (
     LIMIT_OPTION,
     console,
     err_console,
+    max_model_len_option,
 )
 from cfteval.prompts import CritiqueTemplate
 
@@ -51,12 +52,7 @@ def reproduce_group() -> None:
     help="Run folders.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
-@click.option(
-    "--max-model-len",
-    type=click.IntRange(min=1),
-    default=None,
-    help="vLLM context length [default: the model's].",
-)
+@max_model_len_option("vLLM context length [default: the model's].")
 def reproduce_table8_command(
     model: str,
     limit: int | None,
