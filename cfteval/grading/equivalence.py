@@ -72,6 +72,9 @@ involved (so `920.26` = `920.25` under 1e-4, as the README's rule says).
 Safety: inputs over 4000 characters or nested deeper than 40 brackets are refused up front,
 textual power towers and trees that would create huge numbers before any evaluation
 (safety.py); sympy objects come only from the LaTeX grammar (symbolic.py).
+
+Clock times, number bases and option letters are compared in answer_forms.py, inequalities
+against intervals in intervals.py; this module decides which comparison applies.
 """
 
 from __future__ import annotations
@@ -79,6 +82,15 @@ from __future__ import annotations
 import logging
 import re
 
+from cfteval.grading.answer_forms import (
+    BASE_NUMBER,
+    CLOCK,
+    bare_letter,
+    base_numbers_equal,
+    parenthesised_letter,
+    times_equal,
+)
+from cfteval.grading.intervals import relation_against_interval, relation_matches_interval
 from cfteval.grading.latex_parse import (
     Shape,
     has_top_level,
@@ -105,9 +117,6 @@ _OPTION_LABEL_PRED = re.compile(r"\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(([A-
 _IN = re.compile(r"\\in(?![a-zA-Z])")
 _LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?: ([ap])m)?$")  # a clock time or a bare hour
-_CLOCK = re.compile(r"^\d{1,2}(?::\d{2}(?: [ap]m)?| [ap]m)$")  # certainly a clock time
-_BASE_NUMBER = re.compile(r"^(-?[0-9A-Z.][0-9A-Za-z.]*)_\{?\(?(\d+)\)?\}?$")
 _PLUS_MINUS = re.compile(r"\\pm|\\mp|±")
 _TRUE_WORDS = frozenset({"true", "yes", "correct", "t", "right"})
 _FALSE_WORDS = frozenset({"false", "no", "incorrect", "f", "wrong"})
@@ -317,8 +326,8 @@ def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
     pred, gold = _expand_plus_minus(pred), _expand_plus_minus(gold)
     if len(pred.children) > MAX_LIST_ITEMS or len(gold.children) > MAX_LIST_ITEMS:
         return False
-    if _relation_against_interval(pred, gold) or _relation_against_interval(gold, pred):
-        return _relation_matches_interval(pred, gold, rel_tol)
+    if relation_against_interval(pred, gold) or relation_against_interval(gold, pred):
+        return relation_matches_interval(pred, gold, rel_tol)
     # `x = 2, y = 3` for the point (2, 3), either side: the values in the order written.
     if gold.kind == "seq" and gold.brackets == "()" and (values := _assigned_values(pred)):
         return _ordered_equal(values, gold.children, rel_tol)
@@ -367,71 +376,6 @@ def _assigned_values(shape: Shape) -> list[Shape] | None:
     return [Shape("atom", value) for value in values]
 
 
-def _is_interval(shape: Shape) -> bool:
-    if shape.kind == "union":
-        return all(_is_interval(part) for part in shape.children)
-    return shape.kind == "seq" and len(shape.children) == 2
-
-
-def _is_relation_shape(shape: Shape) -> bool:
-    """An inequality, or a list of them ("x < -1 or x > 1": the union of their solutions)."""
-    if shape.kind == "list":
-        return all(child.kind == "atom" and is_relation(child.text) for child in shape.children)
-    return shape.kind == "atom" and is_relation(shape.text)
-
-
-def _relation_against_interval(relation: Shape, interval: Shape) -> bool:
-    return _is_relation_shape(relation) and _is_interval(interval)
-
-
-def _relation_matches_interval(pred: Shape, gold: Shape, rel_tol: float) -> bool:
-    """`x < 3` against `(-\\infty, 3)` (either side may be the inequality)."""
-    from cfteval.grading import symbolic
-
-    pieces = []
-    for shape in (pred, gold):
-        intervals = (
-            _relation_pieces(shape) if _is_relation_shape(shape) else _interval_pieces(shape)
-        )
-        if intervals is None:
-            return False
-        pieces.append(intervals)
-    return symbolic.intervals_equal(pieces[0], pieces[1], rel_tol)
-
-
-def _relation_pieces(shape: Shape) -> list | None:
-    """The solution intervals of an inequality, or of each inequality in a list, together."""
-    from cfteval.grading import symbolic
-
-    pieces = []
-    for part in shape.children if shape.kind == "list" else [shape]:
-        intervals = None
-        for conjunct in split_top_level(part.text, "\\land"):  # "x > -1 and x < 1"
-            relation = symbolic.to_sympy(conjunct)
-            solved = symbolic.relation_intervals(relation) if relation is not None else None
-            if solved is None:
-                return None
-            intervals = (
-                solved if intervals is None else symbolic.intervals_intersection(intervals, solved)
-            )
-        if intervals is None:
-            return None
-        pieces.extend(intervals)
-    return pieces
-
-
-def _interval_pieces(shape: Shape) -> list | None:
-    from cfteval.grading import symbolic
-
-    pieces = []
-    for part in shape.children if shape.kind == "union" else [shape]:
-        start, end = (symbolic.to_sympy(child.text) for child in part.children)
-        if start is None or end is None:
-            return None
-        pieces.append((start, end, part.brackets[0] == "(", part.brackets[1] == ")"))
-    return pieces
-
-
 def _is_vector(matrix: Shape) -> bool:
     return matrix.rows == 1 or matrix.rows == len(matrix.children)
 
@@ -461,8 +405,8 @@ def _atoms_equal(pred: str, gold: str, rel_tol: float) -> bool:
     """Two single answers (no top-level list structure)."""
     if comparison_key(pred) == comparison_key(gold):
         return True
-    if _CLOCK.match(pred) or _CLOCK.match(gold):
-        return _times_equal(pred, gold)
+    if CLOCK.match(pred) or CLOCK.match(gold):
+        return times_equal(pred, gold)
     gold_has_equation, pred_has_equation = (
         has_top_level(gold, _EQUALS),
         has_top_level(pred, _EQUALS),
@@ -480,53 +424,12 @@ def _atoms_equal(pred: str, gold: str, rel_tol: float) -> bool:
         return numbers_equal(pred_number, gold_number, rel_tol)
     if _WORDS.match(pred) and _WORDS.match(gold):
         return pred.lower() == gold.lower()
-    pred_letter, gold_letter = _parenthesised_letter(pred), _parenthesised_letter(gold)
+    pred_letter, gold_letter = parenthesised_letter(pred), parenthesised_letter(gold)
     if pred_letter or gold_letter:  # an option such as `\\text{(C)}`: a bare `C` names it too
-        return _bare_letter(pred) == _bare_letter(gold)
-    if (gold_base := _BASE_NUMBER.match(gold)) or _BASE_NUMBER.match(pred):
-        return _base_numbers_equal(pred, gold, gold_base)
+        return bare_letter(pred) == bare_letter(gold)
+    if (gold_base := BASE_NUMBER.match(gold)) or BASE_NUMBER.match(pred):
+        return base_numbers_equal(pred, gold, gold_base)
     return _symbolic_equal(pred, gold, pred_has_equation, gold_has_equation, rel_tol)
-
-
-def _times_equal(pred: str, gold: str) -> bool:
-    """Clock times (`9:00 pm`, `21:00`, `4:30`): the same minute of a 12-hour clock, and the same
-    half of the day where both say which. A bare hour `9` is 9:00."""
-    pred_time, gold_time = _TIME.match(pred), _TIME.match(gold)
-    if pred_time is None or gold_time is None:
-        return False
-    (pred_hour, pred_minute, pred_half), (gold_hour, gold_minute, gold_half) = (
-        (int(match.group(1)), int(match.group(2) or 0), match.group(3))
-        for match in (pred_time, gold_time)
-    )
-    if pred_minute != gold_minute or pred_minute > 59:
-        return False
-    if pred_half and gold_half:
-        return pred_half == gold_half and pred_hour % 12 == gold_hour % 12
-    return pred_hour % 12 == gold_hour % 12
-
-
-def _base_numbers_equal(pred: str, gold: str, gold_base: re.Match[str] | None) -> bool:
-    """`1011_2` vs `1011_{2}` or a bare `1011`: same digits, and the same base where both give one."""
-    pred_base = _BASE_NUMBER.match(pred)
-    pred_digits, pred_radix = (
-        (pred_base.group(1), pred_base.group(2)) if pred_base else (pred, None)
-    )
-    gold_digits, gold_radix = (
-        (gold_base.group(1), gold_base.group(2)) if gold_base else (gold, None)
-    )
-    if pred_radix is not None and gold_radix is not None and pred_radix != gold_radix:
-        return False
-    return pred_digits.upper() == gold_digits.upper()
-
-
-def _bare_letter(text: str) -> str | None:
-    match = re.fullmatch(r"\(?\s*([A-Za-z])\s*\)?", text)
-    return match.group(1).upper() if match else None
-
-
-def _parenthesised_letter(text: str) -> str | None:
-    match = re.fullmatch(r"\(\s*([A-Za-z])\s*\)", text)
-    return match.group(1).upper() if match else None
 
 
 def _symbolic_equal(
