@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cfteval.partials import PartialLog
+
 if TYPE_CHECKING:
     from cfteval.backends.local_server import LocalVLLMServer
 
@@ -140,7 +142,12 @@ def run_killed_at(args: list[str], out: Path, total_requests: int, fraction: flo
             break
         time.sleep(0.1)
     process.wait()
-    return RunTiming(time.perf_counter() - started, extra={"stored": _store_lines(out)})
+    kept = PartialLog(next(out.glob("*/completions.partial.jsonl"), out / "none"))
+    kept.load(finished=lambda key: False)
+    tokens = sum(len(s.token_ids) for samples in kept.samples.values() for s in samples.values())
+    return RunTiming(
+        time.perf_counter() - started, extra={"stored": _store_lines(out), "kept_tokens": tokens}
+    )
 
 
 def write_bare_inputs(settings: BenchSettings, path: Path) -> int:
@@ -384,8 +391,9 @@ def bench_resume(settings: BenchSettings, work: Path) -> Measurement:
         f"uninterrupted {full.wall_seconds:.0f} s",
         resumed.wall_seconds / full.wall_seconds,
         target,
-        note=f"{stored}/{settings.limit} stored at the kill; killed + resumed = "
-        f"{(killed.wall_seconds + resumed.wall_seconds) / full.wall_seconds:.2f}×",
+        note=f"{stored}/{settings.limit} stored at the kill, "
+        f"{killed.extra['kept_tokens']} tokens of answers in flight kept and continued; "
+        f"killed + resumed = {(killed.wall_seconds + resumed.wall_seconds) / full.wall_seconds:.2f}×",
     )
 
 

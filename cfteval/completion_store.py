@@ -54,6 +54,13 @@ def completion_from_record(record: Any) -> Completion:
         raise ValueError(
             "'texts', 'token_counts' and 'finish_reasons' differ in length or are empty"
         )
+    continued = record.get("continued_from")
+    if continued is not None and not (
+        isinstance(continued, list)
+        and len(continued) == len(texts)
+        and all(isinstance(count, int) and not isinstance(count, bool) for count in continued)
+    ):
+        raise ValueError("'continued_from' is not null or one integer per text")
     known = {name: record[name] for name in Completion.__dataclass_fields__ if name in record}
     try:
         return Completion(**known)
@@ -106,20 +113,8 @@ class CompletionStore:
         if not completions:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A lone surrogate (any text can hold one) becomes its JSON escape: valid UTF-8 that
-        # reads back as the same string.
-        lines = b"".join(
-            (json.dumps(asdict(c), ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
-            for c in completions
-        )
-        with self.path.open("ab") as handle:
-            if handle.tell() > 0 and not _ends_with_newline(self.path):
-                # A crash left a torn last line: end it, or the next record would be glued
-                # onto it and lost on reload.
-                handle.write(b"\n")
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+        lines = b"".join(jsonl_line(asdict(completion)) for completion in completions)
+        append_durably(self.path, lines)
         for completion in completions:
             self._by_key[completion.key] = completion
 
@@ -130,6 +125,29 @@ class CompletionStore:
     ) -> BatchedWriter:
         """A batching appender: use as a context manager so the last batch is always written."""
         return BatchedWriter(self, every, seconds)
+
+
+def jsonl_line(record: dict[str, Any]) -> bytes:
+    """One JSONL line as UTF-8 bytes.
+
+    A lone surrogate (any model text can hold one) becomes its JSON escape: valid UTF-8 that
+    reads back as the same string.
+    """
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+
+
+def append_durably(path: Path, lines: bytes) -> None:
+    """Append whole JSONL lines: written, flushed and fsynced before returning.
+
+    A crash can leave a torn last line; it is ended first, or the next record would be glued
+    onto it and lost on reload.
+    """
+    with path.open("ab") as handle:
+        if handle.tell() > 0 and not _ends_with_newline(path):
+            handle.write(b"\n")
+        handle.write(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _ends_with_newline(path: Path) -> bool:

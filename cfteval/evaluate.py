@@ -76,6 +76,8 @@ class EvalConfig:
     dtype: str = "auto"  # "auto": the backend's best for this machine (see backends.default_dtype)
     # Regenerate every completion, and replace runs made with other settings in the same folders.
     overwrite: bool = False
+    # Generate samples a killed run left part-way from their start instead of continuing them.
+    restart_partial: bool = False
     # --backend openai: the servers, and how requests are sent to them.
     base_urls: list[str] = field(default_factory=list)
     api_key: str | None = None
@@ -309,7 +311,12 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
     store_path = config.out / model_slug(config.model) / "completions.jsonl"
     with StoreLock(store_path):
         store = CompletionStore(store_path)
-        generator = Generator(backend_options(config, model), store, overwrite=config.overwrite)
+        generator = Generator(
+            backend_options(config, model),
+            store,
+            overwrite=config.overwrite,
+            restart_partial=config.restart_partial,
+        )
         used: dict[int, list[Completion]] = {id(run): [] for run in runs}
         try:
             pending = {id(run): run.mode.start() for run in runs}

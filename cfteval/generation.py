@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfteval.backends.base import PROMPT_TOO_LONG, Backend
-from cfteval.completion_store import CompletionStore
+from cfteval.completion_store import FLUSH_EVERY_SECONDS, CompletionStore
 from cfteval.errors import UserError
 from cfteval.models import ModelInfo, resolve_model
+from cfteval.partials import Continuation, PartialLog, partial_log_path
 from cfteval.progress import Progress
 from cfteval.records import Completion, Request
 
@@ -57,12 +58,14 @@ class Provenance:
     generated: int = 0
     from_cache: int = 0
     generated_by: Counter = field(default_factory=Counter)
+    continued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "generated_this_invocation": self.generated,
             "from_cache": self.from_cache,
             "generated_by": dict(self.generated_by),
+            "continued_after_interruption": self.continued,
         }
 
 
@@ -70,14 +73,24 @@ class Generator:
     """Answers requests from the cache, generating only the missing ones (one stream per round).
 
     `overwrite` regenerates every request once in this invocation, whatever the cache holds.
+    Samples a killed run left part-way are continued from their kept tokens (partials.py)
+    unless `restart_partial` (or `overwrite`) says to generate them from their start.
+    Create it while holding the store's lock: it compacts the store's partial log.
     """
 
     def __init__(
-        self, options: BackendOptions, store: CompletionStore, overwrite: bool = False
+        self,
+        options: BackendOptions,
+        store: CompletionStore,
+        overwrite: bool = False,
+        restart_partial: bool = False,
     ) -> None:
         self._options = options
         self._store = store
         self._overwrite = overwrite
+        self._continue_partial = not (overwrite or restart_partial)
+        self._partials = PartialLog(partial_log_path(store.path))
+        self._partials.load(finished=store.__contains__)
         self._regenerated: set[str] = set()
         self._fresh: set[str] = set()
         self._backend: Backend | None = None
@@ -159,9 +172,13 @@ class Generator:
         stage = progress.stage(f"generating ({len(missing)} requests)", len(missing))
         fresh: dict[str, Completion] = {}
         started = time.perf_counter()
+        kept = self._partials.for_keys(r.key for r in missing) if self._continue_partial else {}
+        if kept:
+            log.info("continuing %d request(s) from an interrupted run's tokens", len(kept))
+        continuation = Continuation(kept, self._partials.save, FLUSH_EVERY_SECONDS)
         try:
             with self._store.writer() as writer:
-                for completion in backend.stream(missing, stage.tokens):
+                for completion in backend.stream_resumable(missing, stage.tokens, continuation):
                     completion.backend = label
                     fresh[completion.key] = completion
                     self._regenerated.add(completion.key)
@@ -174,6 +191,8 @@ class Generator:
         finally:
             self.generation_seconds += time.perf_counter() - started
             self._fresh.update(fresh)
+            # Only now that the store holds them durably (the writer has flushed).
+            self._partials.forget(fresh)
         unanswered = [request.key for request in missing if request.key not in fresh]
         if unanswered:
             raise RuntimeError(
@@ -190,6 +209,7 @@ class Generator:
             else:
                 result.from_cache += 1
             result.generated_by[completion.backend or "unknown (older cache record)"] += 1
+            result.continued += completion.continued_from is not None
         return result
 
     def close(self) -> None:

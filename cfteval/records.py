@@ -114,6 +114,9 @@ class Completion:
     # (None for greedy decoding) and the backend with its version that generated it.
     seed: int | None = None
     backend: str | None = None
+    # Per sample, the number of tokens kept from an interrupted run that this one continued
+    # from (see partials.py); None when every sample was generated in one go.
+    continued_from: list[int] | None = None
 
 
 @dataclass

@@ -37,16 +37,22 @@ def _cfteval_command() -> str:
     return str(Path(sys.executable).parent / "cfteval")
 
 
-def _store_keys(out: Path) -> list[str]:
-    """Keys of the readable records of the one model store under `out` (torn lines skipped)."""
+def _store_records(out: Path) -> list[dict]:
+    """The readable records of the one model store under `out` (torn lines skipped)."""
     [store] = out.glob("*/completions.jsonl")
-    keys = []
+    records = []
     for raw in store.read_bytes().split(b"\n"):
         try:
-            keys.append(json.loads(raw.decode("utf-8"))["key"])
-        except (ValueError, KeyError, TypeError):
+            record = json.loads(raw.decode("utf-8"))
+        except ValueError:
             continue
-    return keys
+        if isinstance(record, dict) and "key" in record:
+            records.append(record)
+    return records
+
+
+def _store_keys(out: Path) -> list[str]:
+    return [record["key"] for record in _store_records(out)]
 
 
 def _store_lines(out: Path) -> int:
@@ -272,3 +278,58 @@ def test_data_parallel_gives_the_same_records_as_one_engine(
     assert records["1"].keys() == records["2"].keys() and len(records["1"]) == 12
     greedy = [key for key, (texts, _) in records["1"].items() if len(texts) == 1]
     assert all(records["1"][key] == records["2"][key] for key in greedy)
+
+
+def _partial_samples(out: Path) -> dict[str, int]:
+    """Per request key, the tokens its samples had kept in the partial log (torn lines skipped)."""
+    kept: Counter = Counter()
+    for path in out.glob("*/completions.partial.jsonl"):
+        for raw in path.read_bytes().split(b"\n"):
+            try:
+                record = json.loads(raw.decode("utf-8"))
+                kept[record["key"]] += len(record["token_ids"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return dict(kept)
+
+
+def test_sigkill_mid_answer_then_resume_continues_the_kept_tokens(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """vLLM with two data-parallel workers: answers part-way at the kill are continued."""
+    out = tmp_path / "runs"
+    args = _eval_args(
+        tiny_model_dir, out, "--benchmarks", "gsm8k", "--limit", "6", "--temperatures", "0.8",
+        "--n", "2", "--max-tokens", "600", "--backend", "vllm", "--dp", "2",
+    )  # fmt: skip
+    process = _start(args)
+    deadline = time.monotonic() + 300
+    while not _partial_samples(out) and process.poll() is None:
+        assert time.monotonic() < deadline, "no progress was saved in time"
+        time.sleep(0.05)
+    time.sleep(0.3)  # a few more saves
+    os.killpg(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    stored = set(_store_keys(out)) if _store_lines(out) else set()
+    kept = {key: tokens for key, tokens in _partial_samples(out).items() if key not in stored}
+    assert kept, "requests were in flight at the kill"
+
+    final = run_cfteval(*args)
+    assert final.returncode == 0, final.stderr
+    lines = _store_records(out)
+    assert len(lines) == len({line["key"] for line in lines}) == 6
+    continued = {line["key"]: line for line in lines if line.get("continued_from")}
+    assert set(kept) <= set(continued)
+    for key, line in continued.items():
+        assert sum(line["continued_from"]) == kept.get(key, sum(line["continued_from"]))
+        assert all(
+            kept_tokens <= count <= 600
+            for kept_tokens, count in zip(line["continued_from"], line["token_counts"], strict=True)
+        )
+    assert not list(out.glob("*/completions.partial.jsonl")), "removed once all is stored"
+    manifest = json.loads(next(out.glob("*/gsm8k/direct/t0.8/manifest.json")).read_text())
+    assert manifest["backend"]["continued_after_interruption"] == len(continued)
+    samples = _samples(next(out.glob("*/gsm8k/direct/t0.8")))
+    assert sorted((s["problem_id"], s["sample_index"]) for s in samples) == sorted(
+        {(s["problem_id"], index) for s in samples for index in (0, 1)}
+    )

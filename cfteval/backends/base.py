@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+from cfteval.partials import Continuation
 from cfteval.records import Completion, Request
 
 # Finish reason of a prompt that does not fit the model's context: no text was generated.
@@ -58,6 +59,20 @@ class Backend:
         out of the iterator (or an exception in the consumer) must leave the backend usable.
         """
         raise NotImplementedError
+
+    def stream_resumable(
+        self,
+        requests: Sequence[Request],
+        on_tokens: TokenCallback | None = None,
+        continuation: Continuation | None = None,
+    ) -> Iterator[Completion]:
+        """`stream`, continuing samples from `continuation.partials` and saving their progress.
+
+        Only engines that can prefill a sample's own tokens and report them as they come (the
+        vLLM backend) continue; the others generate everything afresh and save nothing: their
+        in-flight loss is bounded by their batch size or request concurrency anyway.
+        """
+        return self.stream(requests, on_tokens)
 
     def generate(
         self, requests: Sequence[Request], on_tokens: TokenCallback | None = None

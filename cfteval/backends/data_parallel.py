@@ -21,12 +21,14 @@ from typing import Any
 
 from cfteval.backends.base import Backend, TokenCallback
 from cfteval.errors import UserError
+from cfteval.partials import Continuation, ProgressSink
 from cfteval.records import Completion, Request
 
 logger = logging.getLogger(__name__)
 
 # Messages from a worker: ("ready", version) | ("error", text) | ("completion", Completion)
-# | ("tokens", count) | ("done", None). To a worker: ("generate", requests) | ("close", None).
+# | ("tokens", count) | ("partial", [PartialDelta]) | ("done", None).
+# To a worker: ("generate", (requests, partials or None, save interval)) | ("close", None).
 
 
 class WorkerDiedError(UserError):
@@ -87,8 +89,14 @@ def _worker_main(
             kind, payload = connection.recv()
             if kind == "close":
                 break
-            for completion in backend.stream(
-                payload, lambda count: connection.send(("tokens", count))
+            requests, partials, every_seconds = payload
+            continuation = None
+            if partials is not None:
+                continuation = Continuation(
+                    partials, lambda deltas: connection.send(("partial", deltas)), every_seconds
+                )
+            for completion in backend.stream_resumable(
+                requests, lambda count: connection.send(("tokens", count)), continuation
             ):
                 connection.send(("completion", completion))
             connection.send(("done", None))
@@ -151,18 +159,39 @@ class DataParallelBackend(Backend):
     def stream(
         self, requests: Sequence[Request], on_tokens: TokenCallback | None = None
     ) -> Iterator[Completion]:
-        """Send each worker its shard, then yield completions from whichever worker has one."""
+        return self.stream_resumable(requests, on_tokens)
+
+    def stream_resumable(
+        self,
+        requests: Sequence[Request],
+        on_tokens: TokenCallback | None = None,
+        continuation: Continuation | None = None,
+    ) -> Iterator[Completion]:
+        """Send each worker its shard, then yield completions from whichever worker has one.
+
+        Each worker continues the kept samples of its shard; their progress comes back through
+        the pipe to `continuation.save`, here in the one process that writes.
+        """
         requests = list({request.key: request for request in requests}.values())
         size = len(self._workers)
         active: dict[Connection, _Worker] = {}
         for worker in self._workers:
             shard = requests[worker.rank :: size]
             if shard:
-                worker.connection.send(("generate", shard))
+                partials = every = None
+                if continuation is not None:
+                    partials = {
+                        request.key: continuation.partials[request.key]
+                        for request in shard
+                        if request.key in continuation.partials
+                    }
+                    every = continuation.every_seconds
+                worker.connection.send(("generate", (shard, partials, every)))
                 active[worker.connection] = worker
         dead: list[str] = []
+        save = continuation.save if continuation is not None else None
         try:
-            yield from self._collect(active, dead, on_tokens)
+            yield from self._collect(active, dead, on_tokens, save)
         finally:
             if active:
                 # The consumer stopped early (Ctrl-C, an error): the busy workers cannot be
@@ -180,6 +209,7 @@ class DataParallelBackend(Backend):
         active: dict[Connection, _Worker],
         dead: list[str],
         on_tokens: TokenCallback | None,
+        save: ProgressSink | None,
     ) -> Iterator[Completion]:
         while active:
             for connection in wait(list(active)):
@@ -195,6 +225,8 @@ class DataParallelBackend(Backend):
                     yield payload
                 elif kind == "tokens" and on_tokens is not None:
                     on_tokens(payload)
+                elif kind == "partial" and save is not None:
+                    save(payload)
                 elif kind == "done":
                     del active[connection]  # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ Two stopping traps this module exists for:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,3 +65,23 @@ def request_seed(request: Request) -> int:
     changing `--seed` changes every request's seed.
     """
     return int(request.key[:8], 16) & 0x7FFFFFFF
+
+
+def sample_seed(request: Request, index: int) -> int:
+    """The seed of sample `index` of an n-sample request, as vLLM derives it (seed + index).
+
+    A sample generated on its own (the others of its request having been stored or kept as
+    partial progress) gets exactly the tokens it would have had in the n-sample request.
+    """
+    return request_seed(request) + index
+
+
+def continuation_seed(request: Request, index: int, kept_tokens: int) -> int:
+    """The seed of sample `index` continued after `kept_tokens` tokens kept from a killed run.
+
+    The engine cannot restore the random state it had reached, so the continuation draws from a
+    fresh stream; deriving it from the key, the sample and the kept length makes a rerun after
+    the same interruption reproducible.
+    """
+    blob = f"{request.key}:{index}:{kept_tokens}".encode()
+    return int(hashlib.sha256(blob).hexdigest()[:8], 16) & 0x7FFFFFFF

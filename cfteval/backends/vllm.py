@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from cfteval.backends.base import Backend, TokenCallback, prompt_too_long_completion
-from cfteval.backends.decoding import request_seed, special_token_stop_ids
+from cfteval.backends.decoding import special_token_stop_ids
+from cfteval.backends.inflight import InFlightRequest
 from cfteval.engine_env import engine_verbose
 from cfteval.errors import UserError
+from cfteval.partials import Continuation
 from cfteval.records import Completion, Request
 
 logger = logging.getLogger(__name__)
@@ -130,23 +132,20 @@ class VLLMBackend(Backend):
     def version(self) -> str:
         return vllm_version()
 
-    def _sampling_params(self, request: Request) -> Any:
+    def _sampling_params(self, request: Request, n: int, seed: int | None, max_tokens: int) -> Any:
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind
 
         sampling = request.sampling
-        greedy = sampling.temperature == 0
         return SamplingParams(
-            # vLLM refuses n > 1 for greedy decoding; greedy samples are identical anyway, so
-            # one is generated and copied (see _to_completion).
-            n=1 if greedy else sampling.n,
+            n=n,
             temperature=sampling.temperature,
             top_p=sampling.top_p,
             # Always explicit: vLLM's own default is 16 tokens.
-            max_tokens=sampling.max_tokens,
+            max_tokens=max_tokens,
             stop=list(sampling.stop) or None,
             stop_token_ids=sorted(special_token_stop_ids(self._tokenizer, sampling.stop)) or None,
-            seed=None if greedy else request_seed(request),
+            seed=seed,
             # Each step reports only new tokens: cheap, and progress moves before requests end.
             output_kind=RequestOutputKind.DELTA,
         )
@@ -154,13 +153,23 @@ class VLLMBackend(Backend):
     def stream(
         self, requests: Sequence[Request], on_tokens: TokenCallback | None = None
     ) -> Iterator[Completion]:
+        return self.stream_resumable(requests, on_tokens)
+
+    def stream_resumable(
+        self,
+        requests: Sequence[Request],
+        on_tokens: TokenCallback | None = None,
+        continuation: Continuation | None = None,
+    ) -> Iterator[Completion]:
         """Yield each request's Completion as soon as vLLM finishes it.
 
         All requests are queued in the engine at once and the engine is stepped here, so
         continuous batching works exactly as in `LLM.generate` while finished requests leave
-        immediately (to be stored) and every step reports its new tokens. Requests still
-        running when the consumer stops (an exception, Ctrl-C) are aborted, so the engine stays
-        usable.
+        immediately (to be stored) and every step reports its new tokens. With a
+        `continuation`, a sample with kept tokens is prefilled with them and continued, and
+        every `continuation.every_seconds` the running samples' new tokens are handed to
+        `continuation.save`. Requests still running when the consumer stops (an exception,
+        Ctrl-C) are aborted, their progress saved, so the engine stays usable.
         """
         from vllm.inputs import TokensPrompt
 
@@ -169,47 +178,66 @@ class VLLMBackend(Backend):
         # Tokenised here (as vLLM would: special tokens added) to find prompts that cannot fit;
         # vLLM rejects a prompt longer than the context window.
         encoded = self._tokenizer([request.prompt for request in requests])["input_ids"]
+        partials = continuation.partials if continuation is not None else {}
         engine = self._llm.llm_engine
-        running: dict[str, _Pending] = {}
+        running: dict[str, tuple[InFlightRequest, int | None]] = {}
+        unfinished: dict[str, InFlightRequest] = {}
         too_long = 0
         try:
             for request, ids in zip(requests, encoded, strict=True):
                 if len(ids) >= self.max_model_len:
                     too_long += 1
+                    yield prompt_too_long_completion(request, len(ids))
                     continue
-                request_id = f"cfteval-{next(self._request_ids)}"
-                engine.add_request(
-                    request_id,
-                    TokensPrompt(prompt_token_ids=list(ids)),
-                    self._sampling_params(request),
-                )
-                running[request_id] = _Pending(request, len(ids))
+                pending = InFlightRequest(request, len(ids), partials.get(request.key, {}))
+                for index, n, seed, kept in pending.engine_requests():
+                    request_id = f"cfteval-{next(self._request_ids)}"
+                    engine.add_request(
+                        request_id,
+                        TokensPrompt(prompt_token_ids=[*ids, *kept]),
+                        self._sampling_params(
+                            request, n, seed, request.sampling.max_tokens - len(kept)
+                        ),
+                    )
+                    running[request_id] = (pending, index)
+                if pending.outstanding:
+                    unfinished[request.key] = pending
+                else:  # every sample had ended before the interruption
+                    yield pending.completion()
             if too_long:
                 logger.warning(
                     "%d prompt(s) are longer than max_model_len=%d and get empty completions",
                     too_long,
                     self.max_model_len,
                 )
-            for request, ids in zip(requests, encoded, strict=True):
-                if len(ids) >= self.max_model_len:
-                    yield prompt_too_long_completion(request, len(ids))
+            saved_at = time.monotonic()
             while running and engine.has_unfinished_requests():
                 new_tokens = 0
                 finished = []
                 for output in engine.step():
-                    pending = running.get(output.request_id)
-                    if pending is None:
+                    entry = running.get(output.request_id)
+                    if entry is None:
                         continue
-                    new_tokens += pending.absorb(output)
+                    pending, index = entry
+                    new_tokens += pending.absorb(output, index)
                     if output.finished:
-                        finished.append(running.pop(output.request_id))
+                        del running[output.request_id]
+                        pending.outstanding -= 1
+                        if not pending.outstanding:
+                            finished.append(unfinished.pop(pending.request.key))
                 if on_tokens is not None and new_tokens:
                     on_tokens(new_tokens)
+                if continuation and time.monotonic() - saved_at >= continuation.every_seconds:
+                    continuation.save([d for p in unfinished.values() for d in p.unsaved()])
+                    saved_at = time.monotonic()
                 for pending in finished:
                     yield pending.completion()
         finally:
             if running:
                 engine.abort_request(list(running))
+            if continuation is not None and unfinished:
+                # Stopped early (Ctrl-C, an error downstream): keep everything generated so far.
+                continuation.save([d for p in unfinished.values() for d in p.unsaved()])
 
     def close(self) -> None:
         """Shut the engine down and free its memory (and the GPU's, when there is one)."""
@@ -226,40 +254,3 @@ class VLLMBackend(Backend):
 
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-
-class _Pending:
-    """One request in the engine: the text and tokens of each of its samples so far."""
-
-    def __init__(self, request: Request, prompt_tokens: int) -> None:
-        self.request = request
-        self.prompt_tokens = prompt_tokens
-        self.started = time.perf_counter()
-        self.n = 1 if request.sampling.temperature == 0 else request.sampling.n
-        self.texts: list[list[str]] = [[] for _ in range(self.n)]
-        self.tokens = [0] * self.n
-        self.reasons: list[str | None] = [None] * self.n
-
-    def absorb(self, output: Any) -> int:
-        """Add one step's deltas; return how many tokens they hold."""
-        new = 0
-        for sample in output.outputs:
-            self.texts[sample.index].append(sample.text)
-            self.tokens[sample.index] += len(sample.token_ids)
-            new += len(sample.token_ids)
-            if sample.finish_reason is not None:
-                self.reasons[sample.index] = sample.finish_reason
-        return new
-
-    def completion(self) -> Completion:
-        # vLLM refuses n > 1 for greedy decoding: one text was generated, copied n times.
-        copies = self.request.sampling.n if self.n == 1 else 1
-        return Completion(
-            key=self.request.key,
-            texts=["".join(parts) for parts in self.texts] * copies,
-            token_counts=list(self.tokens) * copies,
-            finish_reasons=[reason or "length" for reason in self.reasons] * copies,
-            prompt_tokens=self.prompt_tokens,
-            seconds=round(time.perf_counter() - self.started, 3),
-            seed=None if self.request.sampling.temperature == 0 else request_seed(self.request),
-        )

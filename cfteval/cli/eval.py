@@ -177,6 +177,12 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     "settings differ.",
 )
 @click.option(
+    "--restart-partial",
+    is_flag=True,
+    help="Regenerate answers a killed run left part-way from their start (the samples an "
+    "uninterrupted run draws) instead of continuing them from their kept tokens (vllm backend).",
+)
+@click.option(
     "--replay",
     "replay_dir",
     type=click.Path(path_type=Path),
@@ -213,6 +219,7 @@ def eval_command(
     data_parallel_size: int,
     dtype: str,
     overwrite: bool,
+    restart_partial: bool,
     replay_dir: Path | None,
 ) -> None:
     """Score MODEL on benchmarks: one run folder per benchmark × mode × temperature."""
@@ -227,6 +234,7 @@ def eval_command(
         for warning in replay.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         replay.config.overwrite = overwrite
+        replay.config.restart_partial = restart_partial
         _run_and_report(replay.config)
         return
     if model is None:
@@ -261,6 +269,7 @@ def eval_command(
         data_parallel_size=data_parallel_size,
         dtype=dtype,
         overwrite=overwrite,
+        restart_partial=restart_partial,
         base_urls=base_url.split(",") if base_url else [],
         api_key=api_key,
         concurrency=concurrency,

@@ -1,0 +1,205 @@
+"""Samples in flight, kept across a crash: the tokens each had generated when the run died.
+
+The completion store only holds finished requests. With continuous batching hundreds of
+requests are in flight at any moment, each part-way through its answer; a run killed at 50% of
+its completions has done far more than 50% of its work, and a long reasoning answer can take
+minutes. So while it generates, the backend hands over every few seconds the tokens and text
+each running sample has added since the last time, and they are appended (fsynced) to
+`completions.partial.jsonl` beside the store. A rerun continues each such sample from its
+tokens instead of starting it over (`Continuation`); a sample that had not started is generated
+with exactly the seed it would have had.
+
+A continued sample is a correct sample from the model, but not the text an uninterrupted run
+would have drawn at temperature > 0: the continuation's seed is derived from the key, the
+sample index and the number of tokens kept (`decoding.continuation_seed`), so a rerun after the
+same interruption is reproducible, and the completion records where it was continued
+(`Completion.continued_from`). `--restart-partial` regenerates such samples from their start.
+
+Reading never fails: a torn or malformed line, or a delta that does not extend the sample it
+names, is skipped (that sample restarts from what came before). Records of requests the store
+already holds are dropped, and the file is removed once nothing in it is unfinished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfteval.completion_store import append_durably, jsonl_line
+
+log = logging.getLogger(__name__)
+
+PARTIAL_SUFFIX = ".partial.jsonl"
+
+
+@dataclass
+class PartialSample:
+    """One sample of a request in flight: its tokens and text so far, and its end if it ended.
+
+    A sample can end while others of its request (n > 1) run on; the request is stored only
+    when all have ended.
+    """
+
+    token_ids: list[int] = field(default_factory=list)
+    text: str = ""
+    finish_reason: str | None = None
+
+
+@dataclass
+class PartialDelta:
+    """One line of the log: tokens `start`… of sample `index` of request `key`."""
+
+    key: str
+    index: int
+    start: int
+    token_ids: list[int]
+    text: str
+    finish_reason: str | None = None
+
+
+# key -> sample index -> progress
+Partials = dict[str, dict[int, PartialSample]]
+ProgressSink = Callable[[list[PartialDelta]], None]
+
+
+@dataclass
+class Continuation:
+    """What a resumable stream starts from, and where it reports the progress of its samples.
+
+    `partials` holds the progress of (some of) the streamed requests; `save` receives, at most
+    every `every_seconds`, what each running sample has added since the last call.
+    """
+
+    partials: Partials
+    save: ProgressSink
+    every_seconds: float
+
+
+def partial_log_path(store_path: Path) -> Path:
+    """`completions.partial.jsonl` beside `completions.jsonl`."""
+    return store_path.with_name(store_path.stem + PARTIAL_SUFFIX)
+
+
+def delta_from_record(record: Any) -> PartialDelta:
+    """Validate one decoded log line; raise ValueError naming what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected an object, got {type(record).__name__}")
+    key, index, start = record.get("key"), record.get("index"), record.get("start")
+    token_ids, text = record.get("token_ids"), record.get("text")
+    finish_reason = record.get("finish_reason")
+    if not isinstance(key, str) or not key:
+        raise ValueError("'key' is not a non-empty string")
+    for name, value in (("index", index), ("start", start)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"'{name}' is not a non-negative integer")
+    if not isinstance(token_ids, list) or not all(
+        isinstance(token, int) and not isinstance(token, bool) for token in token_ids
+    ):
+        raise ValueError("'token_ids' is not a list of integers")
+    if not isinstance(text, str):
+        raise ValueError("'text' is not a string")
+    if finish_reason is not None and not isinstance(finish_reason, str):
+        raise ValueError("'finish_reason' is neither null nor a string")
+    return PartialDelta(key, index, start, token_ids, text, finish_reason)
+
+
+class PartialLog:
+    """The progress of unfinished samples, in memory and in an append-only file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.samples: Partials = {}
+        self.skipped_lines = 0
+
+    def load(self, finished: Callable[[str], bool]) -> None:
+        """Read the file, dropping requests for which `finished(key)` is true, and compact it."""
+        if not self.path.is_file():
+            return
+        with self.path.open("rb") as handle:
+            for line_number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    delta = delta_from_record(json.loads(raw.decode("utf-8")))
+                except (UnicodeDecodeError, ValueError, RecursionError) as error:
+                    self.skipped_lines += 1
+                    log.warning(
+                        "%s:%d: skipping unreadable line (%s)", self.path, line_number, error
+                    )
+                    continue
+                if not self._apply(delta):
+                    self.skipped_lines += 1
+                    log.warning(
+                        "%s:%d: skipping tokens %d… of a sample that holds %d",
+                        self.path,
+                        line_number,
+                        delta.start,
+                        len(self._sample(delta).token_ids),
+                    )
+        self.forget([key for key in self.samples if finished(key)], always_rewrite=True)
+
+    def _sample(self, delta: PartialDelta) -> PartialSample:
+        return self.samples.setdefault(delta.key, {}).setdefault(delta.index, PartialSample())
+
+    def _apply(self, delta: PartialDelta) -> bool:
+        """Extend the sample the delta names; False when it does not start where the sample ends."""
+        sample = self._sample(delta)
+        if delta.start != len(sample.token_ids) or sample.finish_reason is not None:
+            return False
+        sample.token_ids.extend(delta.token_ids)
+        sample.text += delta.text
+        sample.finish_reason = delta.finish_reason
+        return True
+
+    def for_keys(self, keys: Iterable[str]) -> Partials:
+        """A copy of the progress of these requests (those that have any).
+
+        A copy: the log goes on extending its own samples as the stream saves progress.
+        """
+        return {
+            key: {
+                index: PartialSample(list(sample.token_ids), sample.text, sample.finish_reason)
+                for index, sample in self.samples[key].items()
+            }
+            for key in keys
+            if key in self.samples
+        }
+
+    def save(self, deltas: list[PartialDelta]) -> None:
+        """Append deltas durably and apply them in memory (a `ProgressSink`)."""
+        if not deltas:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        append_durably(self.path, b"".join(jsonl_line(asdict(delta)) for delta in deltas))
+        for delta in deltas:
+            self._apply(delta)
+
+    def forget(self, keys: Iterable[str], always_rewrite: bool = False) -> None:
+        """Drop finished requests; rewrite the file with the rest, or remove it if none is left.
+
+        Called only after the store holds those requests durably, so a crash in between loses
+        nothing: on reload, records of stored requests are dropped again.
+        """
+        dropped = [key for key in keys if self.samples.pop(key, None) is not None]
+        if not (dropped or always_rewrite) or not self.path.exists():
+            return
+        if not self.samples:
+            self.path.unlink(missing_ok=True)
+            return
+        lines = b"".join(
+            jsonl_line(asdict(PartialDelta(key, index, 0, sample.token_ids, sample.text,
+                                           sample.finish_reason)))
+            for key, samples in self.samples.items()
+            for index, sample in samples.items()
+        )  # fmt: skip
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with temporary.open("wb") as handle:
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
