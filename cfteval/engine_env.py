@@ -15,6 +15,9 @@ import logging
 import os
 import warnings
 
+# Set by the CLI (inherited by data-parallel workers): see freeze_imported_objects.
+FREEZE_IMPORTS_VARIABLE = "CFTEVAL_FREEZE_IMPORTED_OBJECTS"
+
 # KV cache (GiB) — enough for hundreds of concurrent 2k-token sequences of a small model.
 CPU_KV_CACHE_GIB = "4"
 
@@ -34,6 +37,7 @@ def configure_engine_environment(verbose: bool) -> None:
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault(FREEZE_IMPORTS_VARIABLE, "1")
     if verbose:
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "DEBUG")
         return
@@ -48,6 +52,21 @@ def configure_engine_environment(verbose: bool) -> None:
     # vLLM logs through its own handler, and also through the root logger once it is set up.
     for name in ("vllm", "transformers", "datasets", "torch"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def freeze_imported_objects() -> None:
+    """Exempt everything imported so far from cyclic garbage collection (CLI processes only).
+
+    After importing vLLM (with torch and transformers) the heap holds millions of objects that
+    live as long as the process, and every full collection walks them all: vLLM collects
+    garbage eight times while it loads and shuts down, 0.3-0.4 s each on a small CPU. Frozen
+    objects are still freed when their last reference goes; only cycles among them would
+    leak, so library callers (who may hold data of their own) are left alone.
+    """
+    if os.environ.get(FREEZE_IMPORTS_VARIABLE) == "1":
+        import gc
+
+        gc.freeze()
 
 
 def engine_verbose() -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 from cfteval.backends.base import Backend, TokenCallback, prompt_too_long_completion
 from cfteval.backends.decoding import special_token_stop_ids
 from cfteval.backends.inflight import InFlightRequest
-from cfteval.engine_env import engine_verbose
+from cfteval.engine_env import engine_verbose, freeze_imported_objects
 from cfteval.errors import UserError
 from cfteval.partials import Continuation
 from cfteval.records import Completion, Request
@@ -93,6 +93,7 @@ class VLLMBackend(Backend):
     ) -> None:
         from vllm import LLM
 
+        freeze_imported_objects()
         options: dict[str, Any] = {
             "model": model_path,
             "tokenizer": model_path,

@@ -16,7 +16,7 @@ from cfteval import __version__
 from cfteval.cli.common import err_console
 from cfteval.errors import UserError
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 # The modules whose `COMMANDS` join `cfteval`; a new command family is one more name here.
 COMMAND_MODULES = (
@@ -69,3 +69,13 @@ def main(verbose: bool) -> None:
 for _module_name in COMMAND_MODULES:
     for _command in importlib.import_module(f"{__name__}.{_module_name}").COMMANDS:
         main.add_command(_command)
+
+
+def run() -> None:
+    """The `cfteval` script: the command group, then a quick exit (see process_exit.py)."""
+    from cfteval.cli.process_exit import leave
+
+    try:
+        main()
+    except SystemExit as finished:  # click's standalone mode always ends this way
+        leave(finished.code)
