@@ -8,6 +8,7 @@ seed, and what to hand over as partial progress (see partials.py).
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,19 +40,21 @@ class InFlightRequest:
         # vLLM refuses n > 1 for greedy decoding; greedy samples are identical anyway, so one
         # is generated and copied (see completion()).
         self.n = 1 if self.greedy else request.sampling.n
-        self.token_ids: list[list[int]] = [[] for _ in range(self.n)]
-        self.texts: list[list[str]] = [[] for _ in range(self.n)]
+        # Compact arrays: hundreds of long answers can be in flight at once.
+        self.token_ids = [array("l") for _ in range(self.n)]
+        # Per sample: the text handed to `Continuation.save` so far, then each step's delta since.
+        self.texts: list[list[str]] = [[""] for _ in range(self.n)]
         self.reasons: list[str | None] = [None] * self.n
         self.continued_from = [0] * self.n
-        # How much of each sample has been handed to `Continuation.save` (tokens, text parts).
-        self.saved = [(0, 0)] * self.n
+        # How many of each sample's tokens have been handed to `Continuation.save`.
+        self.saved = [0] * self.n
         self.kept = {index: sample for index, sample in kept.items() if index < self.n}
         for index, sample in self.kept.items():
-            self.token_ids[index] = list(sample.token_ids)
+            self.token_ids[index] = array("l", sample.token_ids)
             self.texts[index] = [sample.text]
             self.reasons[index] = sample.finish_reason
             self.continued_from[index] = len(sample.token_ids)
-            self.saved[index] = (len(sample.token_ids), 1)
+            self.saved[index] = len(sample.token_ids)
         self.outstanding = 0
 
     def engine_requests(self) -> Iterator[tuple[int | None, int, int | None, list[int]]]:
@@ -92,21 +95,22 @@ class InFlightRequest:
         """What each sample added since the last call, as log lines; marks it saved."""
         deltas = []
         for index in range(self.n):
-            tokens_saved, parts_saved = self.saved[index]
-            ids = self.token_ids[index]
-            if len(ids) == tokens_saved:
+            ids, parts = self.token_ids[index], self.texts[index]
+            if len(ids) == self.saved[index]:
                 continue
+            new_text = "".join(parts[1:])
             deltas.append(
                 PartialDelta(
                     self.request.key,
                     index,
-                    tokens_saved,
-                    ids[tokens_saved:],
-                    "".join(self.texts[index][parts_saved:]),
+                    self.saved[index],
+                    ids[self.saved[index] :].tolist(),
+                    new_text,
                     self.reasons[index],
                 )
             )
-            self.saved[index] = (len(ids), len(self.texts[index]))
+            self.saved[index] = len(ids)
+            self.texts[index] = [parts[0] + new_text]  # one string, not thousands of deltas
         return deltas
 
     def completion(self) -> Completion:
