@@ -176,6 +176,7 @@ class Generator:
         if kept:
             log.info("continuing %d request(s) from an interrupted run's tokens", len(kept))
         continuation = Continuation(kept, self._partials.save, FLUSH_EVERY_SECONDS)
+        unflushed: list[str] = []  # given to the writer, not yet durably in the store
         try:
             with self._store.writer() as writer:
                 for completion in backend.stream_resumable(missing, stage.tokens, continuation):
@@ -185,14 +186,19 @@ class Generator:
                     # A prompt longer than the context is not a model output: keep it out of
                     # the cache so that a run with a larger --max-model-len generates it.
                     if PROMPT_TOO_LONG not in completion.finish_reasons:
+                        flushed = writer.written
                         writer.add(completion)
+                        unflushed.append(completion.key)
+                        if writer.written != flushed:  # the batch reached the store
+                            self._partials.forget(unflushed)
+                            unflushed = []
                     self.generated += 1
                     stage(1)
         finally:
             self.generation_seconds += time.perf_counter() - started
             self._fresh.update(fresh)
             # Only now that the store holds them durably (the writer has flushed).
-            self._partials.forget(fresh)
+            self._partials.forget(fresh, compact=True)
         unanswered = [request.key for request in missing if request.key not in fresh]
         if unanswered:
             raise RuntimeError(

@@ -35,6 +35,9 @@ from cfteval.completion_store import append_durably, jsonl_line
 log = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = ".partial.jsonl"
+# The log is rewritten without finished requests once this much has been appended (and more
+# than twice what is unfinished).
+COMPACT_AFTER_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -115,6 +118,8 @@ class PartialLog:
         self.path = path
         self.samples: Partials = {}
         self.skipped_lines = 0
+        # Bytes appended since the file last held only unfinished samples (see `forget`).
+        self._appended = 0
 
     def load(self, finished: Callable[[str], bool]) -> None:
         """Read the file, dropping requests for which `finished(key)` is true, and compact it."""
@@ -141,7 +146,7 @@ class PartialLog:
                         delta.start,
                         len(self._sample(delta).token_ids),
                     )
-        self.forget([key for key in self.samples if finished(key)], always_rewrite=True)
+        self.forget([key for key in self.samples if finished(key)], compact=True)
 
     def _sample(self, delta: PartialDelta) -> PartialSample:
         return self.samples.setdefault(delta.key, {}).setdefault(delta.index, PartialSample())
@@ -175,22 +180,40 @@ class PartialLog:
         if not deltas:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        append_durably(self.path, b"".join(jsonl_line(asdict(delta)) for delta in deltas))
+        lines = b"".join(jsonl_line(asdict(delta)) for delta in deltas)
+        append_durably(self.path, lines)
+        self._appended += len(lines)
         for delta in deltas:
             self._apply(delta)
 
-    def forget(self, keys: Iterable[str], always_rewrite: bool = False) -> None:
-        """Drop finished requests; rewrite the file with the rest, or remove it if none is left.
+    def forget(self, keys: Iterable[str], compact: bool = False) -> None:
+        """Drop finished requests; remove the file once nothing unfinished is left in it.
 
         Called only after the store holds those requests durably, so a crash in between loses
-        nothing: on reload, records of stored requests are dropped again.
+        nothing: on reload, records of stored requests are dropped again. The file keeps the
+        deltas of finished requests until it has grown well past what is still unfinished,
+        then it is rewritten with one line per unfinished sample: a long run's log stays
+        about the size of the answers in flight, at a rewrite cost spread over many saves.
+        `compact` rewrites it now (after loading, at the end of a round).
         """
-        dropped = [key for key in keys if self.samples.pop(key, None) is not None]
-        if not (dropped or always_rewrite) or not self.path.exists():
+        for key in keys:
+            self.samples.pop(key, None)
+        if not self.path.exists():
             return
         if not self.samples:
             self.path.unlink(missing_ok=True)
+            self._appended = 0
             return
+        unfinished = sum(
+            8 * len(sample.token_ids) + len(sample.text)
+            for samples in self.samples.values()
+            for sample in samples.values()
+        )
+        if compact or self._appended > max(COMPACT_AFTER_BYTES, 2 * unfinished):
+            self._rewrite()
+
+    def _rewrite(self) -> None:
+        """Replace the file, atomically, with one line per unfinished sample."""
         lines = b"".join(
             jsonl_line(asdict(PartialDelta(key, index, 0, sample.token_ids, sample.text,
                                            sample.finish_reason)))
@@ -203,3 +226,4 @@ class PartialLog:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)
+        self._appended = 0

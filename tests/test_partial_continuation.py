@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cfteval import partials
 from cfteval.backends.base import Backend
 from cfteval.backends.decoding import continuation_seed, request_seed, sample_seed
 from cfteval.completion_store import CompletionStore, completion_from_record
@@ -92,6 +93,28 @@ def test_finished_requests_are_dropped_and_the_file_removed_when_empty(tmp_path:
     assert [line["key"] for line in lines] == ["open"], "compacted on load"
     again.forget(["open"])
     assert not log.path.exists()
+
+
+def test_a_long_run_log_is_rewritten_once_finished_answers_dominate_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(partials, "COMPACT_AFTER_BYTES", 2000)
+    log = _log(tmp_path)
+    log.save([PartialDelta("live", 0, 0, [1], "a")])
+    sizes = []
+    for number in range(40):  # answers that finish and reach the store one after another
+        key = f"done-{number}"
+        log.save([PartialDelta(key, 0, 0, list(range(30)), "x" * 60)])
+        log.forget([key])
+        sizes.append(log.path.stat().st_size)
+    assert max(sizes) < 2000 + 400, "rewritten instead of growing with every finished answer"
+    assert min(sizes) < 200, "down to the one unfinished sample after a rewrite"
+    assert set(log.samples) == {"live"}
+    log.save([PartialDelta("live", 0, 1, [2], "b")])
+    again = _log(tmp_path)
+    again.load(finished=lambda key: key.startswith("done"))
+    assert again.samples == {"live": {0: PartialSample([1, 2], "ab")}}
+    assert again.skipped_lines == 0
 
 
 def test_store_records_check_the_continuation_field() -> None:
