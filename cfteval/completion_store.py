@@ -21,10 +21,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfteval.manifest import redacted_command
 from cfteval.records import Completion
+
+if TYPE_CHECKING:
+    from cfteval.partials import PartialLog
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,21 @@ class CompletionStore:
         self.path = path
         self._by_key: dict[str, Completion] = {}
         self.skipped_lines = 0
+        self._partial_log: PartialLog | None = None
         self._load()
+
+    def partial_log(self) -> PartialLog:
+        """The progress of answers in flight beside this store (partials.py), one per store.
+
+        Read on first use, without the requests this store already holds. Use it while
+        holding the store's lock: reading compacts the file.
+        """
+        if self._partial_log is None:
+            from cfteval.partials import PartialLog, partial_log_path
+
+            self._partial_log = PartialLog(partial_log_path(self.path))
+            self._partial_log.load(finished=self.__contains__)
+        return self._partial_log
 
     def _load(self) -> None:
         if not self.path.is_file():

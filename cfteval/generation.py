@@ -19,7 +19,7 @@ from cfteval.backends.base import PROMPT_TOO_LONG, Backend
 from cfteval.completion_store import FLUSH_EVERY_SECONDS, CompletionStore
 from cfteval.errors import UserError
 from cfteval.models import ModelInfo, resolve_model
-from cfteval.partials import Continuation, PartialLog, partial_log_path
+from cfteval.partials import Continuation, PartialDelta
 from cfteval.progress import Progress
 from cfteval.records import Completion, Request
 
@@ -89,8 +89,8 @@ class Generator:
         self._store = store
         self._overwrite = overwrite
         self._continue_partial = not (overwrite or restart_partial)
-        self._partials = PartialLog(partial_log_path(store.path))
-        self._partials.load(finished=store.__contains__)
+        self._partials = store.partial_log()
+        self._saving_progress = True
         self._regenerated: set[str] = set()
         self._fresh: set[str] = set()
         self._backend: Backend | None = None
@@ -172,10 +172,13 @@ class Generator:
         stage = progress.stage(f"generating ({len(missing)} requests)", len(missing))
         fresh: dict[str, Completion] = {}
         started = time.perf_counter()
-        kept = self._partials.for_keys(r.key for r in missing) if self._continue_partial else {}
+        kept = self._partials.for_keys(request.key for request in missing)
+        if kept and not self._continue_partial:
+            self._partials.forget(kept, compact=True)  # generated afresh: their progress goes
+            kept = {}
         if kept:
             log.info("continuing %d request(s) from an interrupted run's tokens", len(kept))
-        continuation = Continuation(kept, self._partials.save, FLUSH_EVERY_SECONDS)
+        continuation = Continuation(kept, self._save_progress, FLUSH_EVERY_SECONDS)
         unflushed: list[str] = []  # given to the writer, not yet durably in the store
         try:
             with self._store.writer() as writer:
@@ -197,14 +200,33 @@ class Generator:
         finally:
             self.generation_seconds += time.perf_counter() - started
             self._fresh.update(fresh)
-            # Only now that the store holds them durably (the writer has flushed).
-            self._partials.forget(fresh, compact=True)
+            # Only those the store now holds durably (the writer has flushed).
+            stored = [key for key, done in fresh.items() if self._store.get(key) is done]
+            self._partials.forget(stored, compact=True)
         unanswered = [request.key for request in missing if request.key not in fresh]
         if unanswered:
             raise RuntimeError(
                 f"the {backend.name} backend left {len(unanswered)} request(s) unanswered"
             )
         return fresh
+
+    def _save_progress(self, deltas: list[PartialDelta]) -> None:
+        """Keep the progress of answers in flight; a failure to write it stops only that.
+
+        Saving progress only spares a rerun some work: a full disk must not end a run whose
+        finished answers can still be stored.
+        """
+        if not self._saving_progress:
+            return
+        try:
+            self._partials.save(deltas)
+        except OSError as error:
+            self._saving_progress = False
+            log.warning(
+                "cannot save the progress of answers in flight (%s); a crash would now restart "
+                "them from their start",
+                error,
+            )
 
     def provenance(self, completions: list[Completion]) -> Provenance:
         """Where these completions came from: generated now or read from the cache, and by what."""

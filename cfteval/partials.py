@@ -3,11 +3,13 @@
 The completion store only holds finished requests. With continuous batching hundreds of
 requests are in flight at any moment, each part-way through its answer; a run killed at 50% of
 its completions has done far more than 50% of its work, and a long reasoning answer can take
-minutes. So while it generates, the backend hands over every few seconds the tokens and text
-each running sample has added since the last time, and they are appended (fsynced) to
+minutes. So while it generates, the backend hands over every few seconds the tokens each
+running sample has added since the last time, and they are appended (fsynced) to
 `completions.partial.jsonl` beside the store. A rerun continues each such sample from its
 tokens instead of starting it over (`Continuation`); a sample that had not started is generated
-with exactly the seed it would have had.
+with exactly the seed it would have had. Only token ids are kept: the text of a continued
+sample is decoded from all its tokens (streamed text lags behind the tokens while the engine
+holds back a possible stop string, and can be cut inside a character).
 
 A continued sample is a correct sample from the model, but not the text an uninterrupted run
 would have drawn at temperature > 0: the continuation's seed is derived from the key, the
@@ -15,8 +17,10 @@ sample index and the number of tokens kept (`decoding.continuation_seed`), so a 
 same interruption is reproducible, and the completion records where it was continued
 (`Completion.continued_from`). `--restart-partial` regenerates such samples from their start.
 
-Reading never fails: a torn or malformed line, or a delta that does not extend the sample it
-names, is skipped (that sample restarts from what came before). Records of requests the store
+A delta names the token position it starts at. One that starts inside or at the end of what
+the sample holds replaces the rest (a sample regenerated from its start by `--overwrite`
+resets it); one that leaves a gap is skipped. Reading never fails: a torn or malformed line is
+skipped too (that sample continues from what came before). Records of requests the store
 already holds are dropped, and the file is removed once nothing in it is unfinished.
 """
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,16 +45,20 @@ PARTIAL_SUFFIX = ".partial.jsonl"
 COMPACT_AFTER_BYTES = 64 * 2**20
 
 
+def token_array(token_ids: Iterable[int] = ()) -> array:
+    """Token ids held compactly (hundreds of long answers can be in flight at once)."""
+    return array("l", token_ids)
+
+
 @dataclass
 class PartialSample:
-    """One sample of a request in flight: its tokens and text so far, and its end if it ended.
+    """One sample of a request in flight: its tokens so far, and its end if it ended.
 
     A sample can end while others of its request (n > 1) run on; the request is stored only
     when all have ended.
     """
 
-    token_ids: list[int] = field(default_factory=list)
-    text: str = ""
+    token_ids: array = field(default_factory=token_array)
     finish_reason: str | None = None
 
 
@@ -61,7 +70,6 @@ class PartialDelta:
     index: int
     start: int
     token_ids: list[int]
-    text: str
     finish_reason: str | None = None
 
 
@@ -93,7 +101,7 @@ def delta_from_record(record: Any) -> PartialDelta:
     if not isinstance(record, dict):
         raise ValueError(f"expected an object, got {type(record).__name__}")
     key, index, start = record.get("key"), record.get("index"), record.get("start")
-    token_ids, text = record.get("token_ids"), record.get("text")
+    token_ids = record.get("token_ids")
     finish_reason = record.get("finish_reason")
     if not isinstance(key, str) or not key:
         raise ValueError("'key' is not a non-empty string")
@@ -104,11 +112,9 @@ def delta_from_record(record: Any) -> PartialDelta:
         isinstance(token, int) and not isinstance(token, bool) for token in token_ids
     ):
         raise ValueError("'token_ids' is not a list of integers")
-    if not isinstance(text, str):
-        raise ValueError("'text' is not a string")
     if finish_reason is not None and not isinstance(finish_reason, str):
         raise ValueError("'finish_reason' is neither null nor a string")
-    return PartialDelta(key, index, start, token_ids, text, finish_reason)
+    return PartialDelta(key, index, start, token_ids, finish_reason)
 
 
 class PartialLog:
@@ -123,6 +129,7 @@ class PartialLog:
 
     def load(self, finished: Callable[[str], bool]) -> None:
         """Read the file, dropping requests for which `finished(key)` is true, and compact it."""
+        self._temporary().unlink(missing_ok=True)  # a rewrite a crash interrupted
         if not self.path.is_file():
             return
         with self.path.open("rb") as handle:
@@ -140,25 +147,23 @@ class PartialLog:
                 if not self._apply(delta):
                     self.skipped_lines += 1
                     log.warning(
-                        "%s:%d: skipping tokens %d… of a sample that holds %d",
+                        "%s:%d: skipping tokens %d… of a sample that holds fewer",
                         self.path,
                         line_number,
                         delta.start,
-                        len(self._sample(delta).token_ids),
                     )
         self.forget([key for key in self.samples if finished(key)], compact=True)
 
-    def _sample(self, delta: PartialDelta) -> PartialSample:
-        return self.samples.setdefault(delta.key, {}).setdefault(delta.index, PartialSample())
-
     def _apply(self, delta: PartialDelta) -> bool:
-        """Extend the sample the delta names; False when it does not start where the sample ends."""
-        sample = self._sample(delta)
-        if delta.start != len(sample.token_ids) or sample.finish_reason is not None:
+        """Put the delta's tokens at its start; False (nothing changed) if that leaves a gap."""
+        samples = self.samples.get(delta.key, {})
+        sample = samples.get(delta.index) or PartialSample()
+        if delta.start > len(sample.token_ids):
             return False
+        del sample.token_ids[delta.start :]
         sample.token_ids.extend(delta.token_ids)
-        sample.text += delta.text
         sample.finish_reason = delta.finish_reason
+        self.samples.setdefault(delta.key, samples)[delta.index] = sample
         return True
 
     def for_keys(self, keys: Iterable[str]) -> Partials:
@@ -168,7 +173,7 @@ class PartialLog:
         """
         return {
             key: {
-                index: PartialSample(list(sample.token_ids), sample.text, sample.finish_reason)
+                index: PartialSample(token_array(sample.token_ids), sample.finish_reason)
                 for index, sample in self.samples[key].items()
             }
             for key in keys
@@ -184,7 +189,10 @@ class PartialLog:
         append_durably(self.path, lines)
         self._appended += len(lines)
         for delta in deltas:
-            self._apply(delta)
+            if not self._apply(delta):
+                log.warning(
+                    "%s: progress of %s does not follow what was saved", self.path, delta.key
+                )
 
     def forget(self, keys: Iterable[str], compact: bool = False) -> None:
         """Drop finished requests; remove the file once nothing unfinished is left in it.
@@ -205,22 +213,26 @@ class PartialLog:
             self._appended = 0
             return
         unfinished = sum(
-            8 * len(sample.token_ids) + len(sample.text)
+            8 * len(sample.token_ids)
             for samples in self.samples.values()
             for sample in samples.values()
         )
         if compact or self._appended > max(COMPACT_AFTER_BYTES, 2 * unfinished):
             self._rewrite()
 
+    def _temporary(self) -> Path:
+        return self.path.with_name(self.path.name + ".tmp")
+
     def _rewrite(self) -> None:
         """Replace the file, atomically, with one line per unfinished sample."""
         lines = b"".join(
-            jsonl_line(asdict(PartialDelta(key, index, 0, sample.token_ids, sample.text,
-                                           sample.finish_reason)))
+            jsonl_line(
+                asdict(PartialDelta(key, index, 0, sample.token_ids.tolist(), sample.finish_reason))
+            )
             for key, samples in self.samples.items()
             for index, sample in samples.items()
-        )  # fmt: skip
-        temporary = self.path.with_name(self.path.name + ".tmp")
+        )
+        temporary = self._temporary()
         with temporary.open("wb") as handle:
             handle.write(lines)
             handle.flush()

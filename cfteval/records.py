@@ -111,7 +111,9 @@ class Completion:
     prompt_tokens: int = 0
     seconds: float = 0.0
     # Provenance, stamped by the evaluator when the completion is stored: the sampling seed
-    # (None for greedy decoding) and the backend with its version that generated it.
+    # (None for greedy decoding; sample i of n uses seed + i, and a sample continued after a
+    # crash draws its continuation from a seed derived from this one's request, see
+    # decoding.continuation_seed) and the backend with its version that generated it.
     seed: int | None = None
     backend: str | None = None
     # Per sample, the number of tokens kept from an interrupted run that this one continued

@@ -47,6 +47,25 @@ def test_leave_runs_exit_handlers_flushes_and_keeps_the_status(
         assert "message" in result.stderr
 
 
+def test_a_running_non_daemon_thread_is_waited_for(tmp_path: Path) -> None:
+    """The normal exit joins such threads (a writer finishing a file); os._exit would not."""
+    marker = tmp_path / "marker"
+    program = (
+        "import sys, threading, time, torch\n"
+        "from cfteval.cli.process_exit import leave\n"
+        "def finish():\n"
+        "    time.sleep(0.5)\n"
+        "    open(sys.argv[1], 'w').write('finished')\n"
+        "threading.Thread(target=finish).start()\n"
+        "leave(0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, str(marker)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert marker.read_text() == "finished"
+
+
 def test_exit_code_matches_sys_exit() -> None:
     assert exit_code(None) == 0 and exit_code(0) == 0 and exit_code(130) == 130
     assert exit_code("failed") == 1

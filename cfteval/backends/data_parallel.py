@@ -170,7 +170,8 @@ class DataParallelBackend(Backend):
         """Send each worker its shard, then yield completions from whichever worker has one.
 
         Each worker continues the kept samples of its shard; their progress comes back through
-        the pipe to `continuation.save`, here in the one process that writes.
+        the pipe to `continuation.save`, here in the one process that writes. A stream stopped
+        early terminates the busy workers: what they generated since their last save is lost.
         """
         requests = list({request.key: request for request in requests}.values())
         size = len(self._workers)

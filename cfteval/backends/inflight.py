@@ -2,14 +2,14 @@
 
 Kept apart from the engine driver (vllm.py) because it holds the rules of continuing an
 interrupted request: which samples still need the engine, from which kept tokens and with which
-seed, and what to hand over as partial progress (see partials.py).
+seed, what to hand over as partial progress, and how a continued sample's text is rebuilt
+(see partials.py).
 """
 
 from __future__ import annotations
 
 import time
-from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from cfteval.backends.decoding import (
@@ -18,8 +18,16 @@ from cfteval.backends.decoding import (
     sample_seed,
     truncate_at_stop,
 )
-from cfteval.partials import PartialDelta, PartialSample
+from cfteval.partials import PartialDelta, PartialSample, token_array
 from cfteval.records import Completion, Request
+
+# Turns token ids into text as the engine does (special tokens skipped).
+Decode = Callable[[Sequence[int]], str]
+
+# A UTF-8 character spans at most 4 byte tokens: a kept sample cut inside one loses at most this
+# many trailing tokens before its text ends cleanly.
+MAX_TOKENS_PER_CHARACTER = 4
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 class InFlightRequest:
@@ -31,7 +39,11 @@ class InFlightRequest:
     """
 
     def __init__(
-        self, request: Request, prompt_tokens: int, kept: dict[int, PartialSample]
+        self,
+        request: Request,
+        prompt_tokens: int,
+        kept: dict[int, PartialSample],
+        decode: Decode,
     ) -> None:
         self.request = request
         self.prompt_tokens = prompt_tokens
@@ -40,34 +52,38 @@ class InFlightRequest:
         # vLLM refuses n > 1 for greedy decoding; greedy samples are identical anyway, so one
         # is generated and copied (see completion()).
         self.n = 1 if self.greedy else request.sampling.n
-        # Compact arrays: hundreds of long answers can be in flight at once.
-        self.token_ids = [array("l") for _ in range(self.n)]
-        # Per sample: the text handed to `Continuation.save` so far, then each step's delta since.
-        self.texts: list[list[str]] = [[""] for _ in range(self.n)]
+        self._decode = decode
+        self.token_ids = [token_array() for _ in range(self.n)]
+        self.texts: list[list[str]] = [[] for _ in range(self.n)]
         self.reasons: list[str | None] = [None] * self.n
         self.continued_from = [0] * self.n
         # How many of each sample's tokens have been handed to `Continuation.save`.
         self.saved = [0] * self.n
         self.kept = {index: sample for index, sample in kept.items() if index < self.n}
         for index, sample in self.kept.items():
-            self.token_ids[index] = array("l", sample.token_ids)
-            self.texts[index] = [sample.text]
+            self.token_ids[index] = token_array(sample.token_ids)
             self.reasons[index] = sample.finish_reason
-            self.continued_from[index] = len(sample.token_ids)
-            self.saved[index] = len(sample.token_ids)
         self.outstanding = 0
 
-    def engine_requests(self) -> Iterator[tuple[int | None, int, int | None, list[int]]]:
-        """(sample index or None for all, n, seed, kept token ids) of each engine request."""
-        max_tokens = self.request.sampling.max_tokens
+    def engine_requests(self, room: int) -> Iterator[tuple[int | None, int, int | None, list[int]]]:
+        """(sample index or None for all, n, seed, kept token ids) of each engine request.
+
+        `room` is how many tokens the context leaves after the prompt: a kept sample that
+        fills it (the context was made smaller since) ends there, as it would have.
+        """
+        limit = min(self.request.sampling.max_tokens, room)
         if not self.kept:
             self.outstanding = 1
             yield None, self.n, None if self.greedy else request_seed(self.request), []
             return
         for index in range(self.n):
             kept = self.token_ids[index]
-            if self.reasons[index] is None and len(kept) >= max_tokens:
-                self.reasons[index] = "length"
+            if self.reasons[index] is None:
+                self._end_kept_tokens_on_a_character(kept)
+            if len(kept) >= limit:
+                del kept[limit:]
+                self.reasons[index] = self.reasons[index] or "length"
+            self.continued_from[index] = self.saved[index] = len(kept)
             if self.reasons[index] is not None:
                 continue
             if self.greedy:
@@ -77,7 +93,19 @@ class InFlightRequest:
             else:
                 seed = sample_seed(self.request, index)
             self.outstanding += 1
-            yield index, 1, seed, list(kept)
+            yield index, 1, seed, kept.tolist()
+
+    def _end_kept_tokens_on_a_character(self, kept: Any) -> None:
+        """Drop trailing tokens that hold only part of a character.
+
+        Continuing there would start the engine's detokenizer inside a character; its first
+        text would then repeat the prompt.
+        """
+        for _ in range(MAX_TOKENS_PER_CHARACTER):
+            tail = kept[-2 * MAX_TOKENS_PER_CHARACTER :]
+            if not tail or not self._decode(tail).endswith(REPLACEMENT_CHARACTER):
+                return
+            del kept[-1]
 
     def absorb(self, output: Any, index: int | None) -> int:
         """Add one step's deltas (of sample `index`, or of all); return how many tokens."""
@@ -95,39 +123,56 @@ class InFlightRequest:
         """What each sample added since the last call, as log lines; marks it saved."""
         deltas = []
         for index in range(self.n):
-            ids, parts = self.token_ids[index], self.texts[index]
+            ids = self.token_ids[index]
             if len(ids) == self.saved[index]:
                 continue
-            new_text = "".join(parts[1:])
+            start = self.saved[index]
             deltas.append(
                 PartialDelta(
-                    self.request.key,
-                    index,
-                    self.saved[index],
-                    ids[self.saved[index] :].tolist(),
-                    new_text,
-                    self.reasons[index],
+                    self.request.key, index, start, ids[start:].tolist(), self.reasons[index]
                 )
             )
             self.saved[index] = len(ids)
-            self.texts[index] = [parts[0] + new_text]  # one string, not thousands of deltas
         return deltas
+
+    def _continued_sample(self, index: int) -> tuple[str, int, str]:
+        """Text, token count and finish reason of a sample continued from kept tokens.
+
+        Decoded from all its tokens: the engine streamed only the continuation's text. A stop
+        string that straddles the kept tokens and the continuation went unseen by the engine;
+        the text is cut there and the count covers the tokens up to the stop string.
+        """
+        ids = self.token_ids[index]
+        stop = self.request.sampling.stop
+        text, stopped = truncate_at_stop(self._decode(ids), stop)
+        if not stopped:
+            return text, len(ids), self.reasons[index] or "length"
+        low, high = 1, len(ids)  # the fewest tokens whose text holds a stop string
+        while low < high:
+            middle = (low + high) // 2
+            if truncate_at_stop(self._decode(ids[:middle]), stop)[1]:
+                high = middle
+            else:
+                low = middle + 1
+        return text, low, "stop"
 
     def completion(self) -> Completion:
         copies = self.request.sampling.n if self.n == 1 else 1
-        texts = ["".join(parts) for parts in self.texts]
-        reasons = [reason or "length" for reason in self.reasons]
-        for index, kept in enumerate(self.continued_from):
-            if kept:
-                # vLLM matches stop strings in the text it generated; one that straddles the
-                # kept text and the continuation is found here.
-                texts[index], stopped = truncate_at_stop(texts[index], self.request.sampling.stop)
-                reasons[index] = "stop" if stopped else reasons[index]
+        texts, counts, reasons = [], [], []
+        for index in range(self.n):
+            if self.continued_from[index]:
+                text, count, reason = self._continued_sample(index)
+            else:
+                text = "".join(self.texts[index])
+                count, reason = len(self.token_ids[index]), self.reasons[index] or "length"
+            texts.append(text)
+            counts.append(count)
+            reasons.append(reason)
         continued = any(self.continued_from)
         return Completion(
             key=self.request.key,
             texts=texts * copies,
-            token_counts=[len(ids) for ids in self.token_ids] * copies,
+            token_counts=counts * copies,
             finish_reasons=reasons * copies,
             prompt_tokens=self.prompt_tokens,
             seconds=round(time.perf_counter() - self.started, 3),

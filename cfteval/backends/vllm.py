@@ -174,6 +174,8 @@ class VLLMBackend(Backend):
         """
         from vllm.inputs import TokensPrompt
 
+        # Requests with equal keys are the same request: one engine request, one completion.
+        requests = list({request.key: request for request in requests}.values())
         if not requests:
             return
         # Tokenised here (as vLLM would: special tokens added) to find prompts that cannot fit;
@@ -190,8 +192,10 @@ class VLLMBackend(Backend):
                     too_long += 1
                     yield prompt_too_long_completion(request, len(ids))
                     continue
-                pending = InFlightRequest(request, len(ids), partials.get(request.key, {}))
-                for index, n, seed, kept in pending.engine_requests():
+                pending = InFlightRequest(
+                    request, len(ids), partials.get(request.key, {}), self._decode
+                )
+                for index, n, seed, kept in pending.engine_requests(self.max_model_len - len(ids)):
                     request_id = f"cfteval-{next(self._request_ids)}"
                     engine.add_request(
                         request_id,
@@ -239,6 +243,10 @@ class VLLMBackend(Backend):
             if continuation is not None and unfinished:
                 # Stopped early (Ctrl-C, an error downstream): keep everything generated so far.
                 continuation.save([d for p in unfinished.values() for d in p.unsaved()])
+
+    def _decode(self, token_ids: Sequence[int]) -> str:
+        """Token ids to text as the engine's detokenizer writes it (special tokens skipped)."""
+        return str(self._tokenizer.decode(list(token_ids), skip_special_tokens=True))
 
     def close(self) -> None:
         """Shut the engine down and free its memory (and the GPU's, when there is one)."""

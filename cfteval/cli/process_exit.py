@@ -6,7 +6,8 @@ own finalization takes seconds: tearing down thousands of modules and their C++ 
 Nothing the command wrote depends on it: cfteval closes, flushes and fsyncs its files itself.
 So the exit handlers run (they stop servers and child processes, and flush what libraries
 buffer), logging and the standard streams are flushed, and the process ends without the
-finalization. Commands that never imported torch exit normally.
+finalization. Commands that never imported torch, or that leave a non-daemon thread running
+(which the normal exit waits for), exit normally.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import atexit
 import logging
 import os
 import sys
+import threading
 
 
 def exit_code(code: object) -> int:
@@ -27,9 +29,18 @@ def exit_code(code: object) -> int:
     return 1
 
 
+def _threads_still_working() -> bool:
+    """True while a non-daemon thread runs: the normal exit waits for it, os._exit would not."""
+    main = threading.main_thread()
+    return any(
+        thread is not main and not thread.daemon and thread.is_alive()
+        for thread in threading.enumerate()
+    )
+
+
 def leave(code: object) -> None:
     """End the process with `code` as `sys.exit` would, skipping finalization after torch."""
-    if "torch" not in sys.modules:
+    if "torch" not in sys.modules or _threads_still_working():
         sys.exit(code)
     status = exit_code(code)
     atexit._run_exitfuncs()  # noqa: SLF001 - the handlers os._exit would skip
