@@ -169,15 +169,14 @@ class Generator:
     def _generate(self, missing: list[Request], progress: Progress) -> dict[str, Completion]:
         backend = self._ensure_backend()
         label = self.label
-        stage = progress.stage(f"generating ({len(missing)} requests)", len(missing))
-        fresh: dict[str, Completion] = {}
-        started = time.perf_counter()
         kept = self._partials.for_keys(request.key for request in missing)
-        if kept and not self._continue_partial:
+        if kept and not (self._continue_partial and backend.continues_partial_answers):
             self._partials.forget(kept, compact=True)  # generated afresh: their progress goes
             kept = {}
-        if kept:
-            log.info("continuing %d request(s) from an interrupted run's tokens", len(kept))
+        continued = f", {len(kept)} continued from a killed run" if kept else ""
+        stage = progress.stage(f"generating ({len(missing)} requests{continued})", len(missing))
+        fresh: dict[str, Completion] = {}
+        started = time.perf_counter()
         continuation = Continuation(kept, self._save_progress, FLUSH_EVERY_SECONDS)
         unflushed: list[str] = []  # given to the writer, not yet durably in the store
         try:

@@ -318,6 +318,7 @@ def test_sigkill_mid_answer_then_resume_continues_the_kept_tokens(
 
     final = run_cfteval(*args)
     assert final.returncode == 0, final.stderr
+    assert "continued from a killed run" in final.stderr
     lines = _store_records(out)
     assert len(lines) == len({line["key"] for line in lines}) == 6
     continued = {line["key"]: line for line in lines if line.get("continued_from")}

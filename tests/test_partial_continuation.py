@@ -353,6 +353,7 @@ class RecordingBackend(Backend):
     """Saves one delta per request, then answers it (or fails at `fail_at`); records what it got."""
 
     name = "recording"
+    continues_partial_answers = True
 
     def __init__(self, fail_at: str | None = None) -> None:
         self.fail_at = fail_at
@@ -416,6 +417,18 @@ def test_restart_partial_and_overwrite_generate_kept_samples_afresh(
     # What the log keeps is the new attempt's progress, not the old one's spliced into it.
     assert store.partial_log().samples == {request.key: {0: _sample([1, 2])}}
     assert _reloaded(log).samples == {request.key: {0: _sample([1, 2])}}
+
+
+def test_a_backend_that_cannot_continue_is_given_nothing_to_continue(tmp_path: Path) -> None:
+    """transformers or an openai server after a killed vLLM run: kept answers restart."""
+    [request] = _requests("six?")
+    _log(tmp_path).save([PartialDelta(request.key, 0, 0, [7, 7, 7])])
+    backend = RecordingBackend()
+    backend.continues_partial_answers = False
+    generator, _ = _generator(tmp_path, backend)
+    completions = generator.complete([request], Progress())
+    assert backend.continuations[0].partials == {}
+    assert completions[request.key].texts == ["kept 0"]
 
 
 def test_a_log_the_disk_refuses_does_not_end_the_run(tmp_path: Path, monkeypatch, caplog) -> None:

@@ -45,6 +45,9 @@ class Backend:
     """
 
     name: str = "backend"
+    # Whether `stream_resumable` continues kept samples (and saves progress) rather than
+    # ignoring its continuation.
+    continues_partial_answers: bool = False
 
     def version(self) -> str:
         """Version of the underlying engine, recorded in every cache record and run manifest."""

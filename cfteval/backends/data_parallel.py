@@ -123,6 +123,7 @@ class DataParallelBackend(Backend):
 
     def __init__(self, name: str, model_path: str, data_parallel_size: int, **options: Any) -> None:
         self.name = name
+        self.continues_partial_answers = name == "vllm"
         self.data_parallel_size = data_parallel_size
         context = multiprocessing.get_context("spawn")
         groups = gpu_groups(data_parallel_size, int(options.get("tensor_parallel_size", 1)))

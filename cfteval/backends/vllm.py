@@ -80,6 +80,7 @@ class VLLMBackend(Backend):
     """One `vllm.LLM` per instance; `generate` sends a whole round of requests in one batch."""
 
     name = "vllm"
+    continues_partial_answers = True
 
     def __init__(
         self,
