@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cfteval.bench_interrupt import cfteval_command, run_killed_at
+
 if TYPE_CHECKING:
     from cfteval.backends.local_server import LocalVLLMServer
 
@@ -79,10 +81,6 @@ class RunTiming:
         return self.tokens / self.generation_seconds if self.generation_seconds else 0.0
 
 
-def _cfteval() -> list[str]:
-    return [sys.executable, "-m", "cfteval.cli"]
-
-
 def _eval_args(
     settings: BenchSettings, out: Path, temperatures: str, *extra: str, model: str | None = None
 ) -> list[str]:
@@ -107,7 +105,7 @@ def _offline_args(settings: BenchSettings, out: Path, temperatures: str, *extra:
 def run_eval_process(args: list[str], out: Path) -> RunTiming:
     """Run `cfteval eval` to the end; read tokens and generation time from its run folders."""
     started = time.perf_counter()
-    result = subprocess.run([*_cfteval(), *args], capture_output=True, text=True)
+    result = subprocess.run([*cfteval_command(), *args], capture_output=True, text=True)
     timing = RunTiming(time.perf_counter() - started, returncode=result.returncode)
     timing.stderr = result.stderr[-2000:]
     generation = {}
@@ -119,70 +117,6 @@ def run_eval_process(args: list[str], out: Path) -> RunTiming:
         generation[manifest["started_at"]] = manifest["backend"].get("generation_seconds", 0.0)
     timing.generation_seconds = sum(generation.values())
     return timing
-
-
-def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """The readable records of a JSONL file another process is appending to (torn lines skipped)."""
-    if not path.is_file():
-        return
-    for raw in path.read_bytes().split(b"\n"):
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            yield record
-
-
-@dataclass
-class WorkOnDisk:
-    """What a rerun would not generate again: stored answers, and tokens kept of the others."""
-
-    stored: int = 0
-    stored_tokens: int = 0
-    kept_tokens: int = 0
-
-    @property
-    def tokens(self) -> int:
-        return self.stored_tokens + self.kept_tokens
-
-
-def work_on_disk(out: Path) -> WorkOnDisk:
-    work = WorkOnDisk()
-    keys = set()
-    for store in out.glob("*/completions.jsonl"):
-        for record in _json_lines(store):
-            if record.get("key") not in keys and isinstance(record.get("token_counts"), list):
-                keys.add(record["key"])
-                work.stored += 1
-                work.stored_tokens += sum(record["token_counts"])
-    for log in out.glob("*/completions.partial.jsonl"):
-        for record in _json_lines(log):
-            if record.get("key") not in keys and isinstance(record.get("token_ids"), list):
-                work.kept_tokens += len(record["token_ids"])
-    return work
-
-
-def run_killed_at(args: list[str], out: Path, tokens: int) -> tuple[RunTiming, WorkOnDisk]:
-    """Start `cfteval eval`, SIGKILL it once `tokens` output tokens are on disk.
-
-    Work, not answers: with continuous batching the first half of the answers to finish are
-    the short ones, so "half the answers stored" comes long after half the work was done.
-    """
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [*_cfteval(), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    while process.poll() is None:
-        if work_on_disk(out).tokens >= tokens:
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-        time.sleep(0.2)
-    process.wait()
-    return RunTiming(time.perf_counter() - started), work_on_disk(out)
 
 
 def write_bare_inputs(settings: BenchSettings, path: Path) -> int:
@@ -415,20 +349,20 @@ def bench_resume(settings: BenchSettings, work: Path) -> Measurement:
     if full.returncode:
         return _failed(name, full, target)
     args = _offline_args(settings, work / "d2", str(settings.temperature))
-    killed, saved = run_killed_at(args, work / "d2", full.tokens // 2)
+    killed_seconds, saved = run_killed_at(args, work / "d2", full.tokens // 2)
     resumed = run_eval_process(args, work / "d2")
     if resumed.returncode:
         return _failed(name, resumed, target)
     return Measurement(
         name,
-        f"resumed {resumed.wall_seconds:.0f} s (+ killed run {killed.wall_seconds:.0f} s)",
+        f"resumed {resumed.wall_seconds:.0f} s (+ killed run {killed_seconds:.0f} s)",
         f"uninterrupted {full.wall_seconds:.0f} s",
         resumed.wall_seconds / full.wall_seconds,
         target,
         note=f"killed with {saved.tokens / full.tokens:.0%} of the {full.tokens} output tokens on "
         f"disk ({saved.stored}/{settings.limit} answers stored, {saved.kept_tokens} tokens of "
         f"answers in flight kept); the rerun generated ≈{resumed.tokens - saved.tokens}; killed + "
-        f"resumed = {(killed.wall_seconds + resumed.wall_seconds) / full.wall_seconds:.2f}×",
+        f"resumed = {(killed_seconds + resumed.wall_seconds) / full.wall_seconds:.2f}×",
     )
 
 

@@ -18,10 +18,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cfteval.manifest import redacted_command
 from cfteval.records import Completion
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from cfteval.partials import PartialLog
 
 log = logging.getLogger(__name__)
+
+Record = TypeVar("Record")
 
 # Append in batches: an fsync per completion would cost more than generating short answers.
 # CFTEVAL_STORE_FLUSH_SECONDS shortens the interval (tests that kill runs mid-way use it).
@@ -100,20 +102,13 @@ class CompletionStore:
     def _load(self) -> None:
         if not self.path.is_file():
             return
-        with self.path.open("rb") as handle:
-            for line_number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    completion = completion_from_record(json.loads(raw.decode("utf-8")))
-                except (UnicodeDecodeError, ValueError, RecursionError) as error:
-                    # json.JSONDecodeError is a ValueError. A torn line's completion is regenerated.
-                    self.skipped_lines += 1
-                    log.warning(
-                        "%s:%d: skipping unreadable cache line (%s)", self.path, line_number, error
-                    )
-                    continue
-                self._by_key[completion.key] = completion
+        # A torn line's completion is regenerated.
+        for _, completion in read_jsonl(self.path, completion_from_record, self._skip):
+            self._by_key[completion.key] = completion
+
+    def _skip(self, line_number: int, why: str) -> None:
+        self.skipped_lines += 1
+        log.warning("%s:%d: skipping unreadable cache line (%s)", self.path, line_number, why)
 
     def __contains__(self, key: str) -> bool:
         return key in self._by_key
@@ -142,6 +137,30 @@ class CompletionStore:
     ) -> BatchedWriter:
         """A batching appender: use as a context manager so the last batch is always written."""
         return BatchedWriter(self, every, seconds)
+
+
+def read_jsonl(
+    path: Path, parse: Callable[[Any], Record], skipped: Callable[[int, str], None]
+) -> Iterator[tuple[int, Record]]:
+    """(line number, parsed record) of each line of a JSONL file that `parse` accepts.
+
+    A line that is not UTF-8 or not JSON, or that `parse` rejects with ValueError, goes to
+    `skipped(line number, why)` instead: what a crash or a foreign tool leaves behind (a torn
+    last line, a line cut inside a multi-byte character) is never an exception.
+    """
+    if not path.is_file():
+        return
+    with path.open("rb") as handle:
+        for line_number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                # json.JSONDecodeError is a ValueError.
+                record = parse(json.loads(raw.decode("utf-8")))
+            except (UnicodeDecodeError, ValueError, RecursionError) as error:
+                skipped(line_number, str(error))
+                continue
+            yield line_number, record
 
 
 def jsonl_line(record: dict[str, Any]) -> bytes:

@@ -26,7 +26,6 @@ already holds are dropped, and the file is removed once nothing in it is unfinis
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from array import array
@@ -35,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfteval.completion_store import append_durably, jsonl_line
+from cfteval.completion_store import append_durably, jsonl_line, read_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -130,29 +129,14 @@ class PartialLog:
     def load(self, finished: Callable[[str], bool]) -> None:
         """Read the file, dropping requests for which `finished(key)` is true, and compact it."""
         self._temporary().unlink(missing_ok=True)  # a rewrite a crash interrupted
-        if not self.path.is_file():
-            return
-        with self.path.open("rb") as handle:
-            for line_number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    delta = delta_from_record(json.loads(raw.decode("utf-8")))
-                except (UnicodeDecodeError, ValueError, RecursionError) as error:
-                    self.skipped_lines += 1
-                    log.warning(
-                        "%s:%d: skipping unreadable line (%s)", self.path, line_number, error
-                    )
-                    continue
-                if not self._apply(delta):
-                    self.skipped_lines += 1
-                    log.warning(
-                        "%s:%d: skipping tokens %d… of a sample that holds fewer",
-                        self.path,
-                        line_number,
-                        delta.start,
-                    )
+        for line_number, delta in read_jsonl(self.path, delta_from_record, self._skip):
+            if not self._apply(delta):
+                self._skip(line_number, f"tokens {delta.start}… of a sample that holds fewer")
         self.forget([key for key in self.samples if finished(key)], compact=True)
+
+    def _skip(self, line_number: int, why: str) -> None:
+        self.skipped_lines += 1
+        log.warning("%s:%d: skipping unreadable line (%s)", self.path, line_number, why)
 
     def _apply(self, delta: PartialDelta) -> bool:
         """Put the delta's tokens at its start; False (nothing changed) if that leaves a gap."""

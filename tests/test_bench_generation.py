@@ -1,4 +1,4 @@
-"""`cfteval bench generation` (c): the openai backend on a vLLM server against the offline one.
+"""`cfteval bench generation` (c) and (d): the openai backend against the offline one; a resume.
 
 Plumbing only, on the tiny model and a few tokens: both runs complete, their tokens and
 generation times are read back, and a server the bench did not start is left running. The
@@ -33,3 +33,18 @@ def test_openai_vs_offline_measures_both_and_leaves_a_given_server_running(
     assert "not timed" in measurement.note
     health = tiny_server.base_url.removesuffix("/v1") + "/health"
     assert httpx.get(health, timeout=5).status_code == 200
+
+
+def test_resume_measurement_kills_reruns_and_reports_the_work_on_disk(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """(d) plumbing on the tiny model: an uninterrupted run, a killed one, its rerun."""
+    settings = BenchSettings(
+        model=str(tiny_model_dir), limit=4, max_tokens=400, data_dir=BENCHMARKS_DIR
+    )
+    measurement = MEASUREMENTS["d"](settings, tmp_path)
+    assert measurement.ours != "failed", measurement.note
+    assert measurement.ratio is not None and measurement.ratio > 0
+    assert "output tokens on disk" in measurement.note
+    stores = list((tmp_path / "d2").glob("*/completions.jsonl"))
+    assert len(stores) == 1 and len(stores[0].read_text().splitlines()) >= 4
