@@ -12,7 +12,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -234,7 +234,7 @@ class VLLMBackend(Backend):
                 if on_tokens is not None and new_tokens:
                     on_tokens(new_tokens)
                 if continuation and time.monotonic() - saved_at >= continuation.every_seconds:
-                    continuation.save([d for p in unfinished.values() for d in p.unsaved()])
+                    _save_progress(continuation, unfinished.values())
                     saved_at = time.monotonic()
                 for pending in finished:
                     yield pending.completion()
@@ -243,7 +243,7 @@ class VLLMBackend(Backend):
                 engine.abort_request(list(running))
             if continuation is not None and unfinished:
                 # Stopped early (Ctrl-C, an error downstream): keep everything generated so far.
-                continuation.save([d for p in unfinished.values() for d in p.unsaved()])
+                _save_progress(continuation, unfinished.values())
 
     def _decode(self, token_ids: Sequence[int]) -> str:
         """Token ids to text as the engine's detokenizer writes it (special tokens skipped)."""
@@ -264,3 +264,8 @@ class VLLMBackend(Backend):
 
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _save_progress(continuation: Continuation, requests: Iterable[InFlightRequest]) -> None:
+    """Hand over what the running requests' samples generated since their last save."""
+    continuation.save([delta for request in requests for delta in request.unsaved()])
