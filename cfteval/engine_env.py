@@ -37,7 +37,6 @@ def configure_engine_environment(verbose: bool) -> None:
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault(FREEZE_IMPORTS_VARIABLE, "1")
     if verbose:
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "DEBUG")
         return
@@ -55,7 +54,7 @@ def configure_engine_environment(verbose: bool) -> None:
 
 
 def freeze_imported_objects() -> None:
-    """Exempt everything imported so far from cyclic garbage collection (CLI processes only).
+    """Exempt everything imported so far from cyclic garbage collection (the `cfteval` script).
 
     After importing vLLM (with torch and transformers) the heap holds millions of objects that
     live as long as the process, and every full collection walks them all: vLLM collects

@@ -7,19 +7,20 @@ standard streams are flushed through a pipe, and the status is the one `sys.exit
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from cfteval.cli.process_exit import exit_code
 from cfteval.engine_env import FREEZE_IMPORTS_VARIABLE, freeze_imported_objects
+from cfteval.process_exit import exit_code
 
 PROGRAM = """
 import atexit, sys
 {imports}
-from cfteval.cli.process_exit import leave
+from cfteval.process_exit import leave
 atexit.register(lambda: open(sys.argv[1], "w").write("handlers ran"))
 print("written to a pipe", end="")
 sys.stderr.write("and to stderr")
@@ -52,7 +53,7 @@ def test_a_running_non_daemon_thread_is_waited_for(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     program = (
         "import sys, threading, time, torch\n"
-        "from cfteval.cli.process_exit import leave\n"
+        "from cfteval.process_exit import leave\n"
         "def finish():\n"
         "    time.sleep(0.5)\n"
         "    open(sys.argv[1], 'w').write('finished')\n"
@@ -82,3 +83,15 @@ def test_imported_objects_are_frozen_only_when_the_cli_asks(monkeypatch) -> None
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_commands_invoked_in_process_do_not_freeze_their_callers_heap(monkeypatch) -> None:
+    """Only the `cfteval` script asks for the freeze; a CliRunner (or notebook) caller does not."""
+    from click.testing import CliRunner
+
+    from cfteval.cli import main
+
+    monkeypatch.delenv(FREEZE_IMPORTS_VARIABLE, raising=False)
+    result = CliRunner().invoke(main, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    assert FREEZE_IMPORTS_VARIABLE not in os.environ

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from cfteval.backends.base import Backend
+from cfteval.engine_release import shut_down_set_aside_engines
 from cfteval.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def load_backend(
     """
     if name not in BACKEND_NAMES:
         raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
+    shut_down_set_aside_engines()  # an engine closed earlier in this process frees its memory
     if name == "auto":
         name = "vllm" if vllm_available() else "hf"
         logger.info("backend auto: using %s", name)

@@ -20,8 +20,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from cfteval.backends.base import Backend, TokenCallback
+from cfteval.engine_release import let_process_exit_free_engines
 from cfteval.errors import UserError
 from cfteval.partials import Continuation, ProgressSink
+from cfteval.process_exit import leave
 from cfteval.records import Completion, Request
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def _worker_main(
         os.environ["CUDA_VISIBLE_DEVICES"] = gpus
     from cfteval.backends import load_backend
 
+    let_process_exit_free_engines()
     try:
         backend = load_backend(name, model_path, **options)
     except Exception as error:  # noqa: BLE001 - reported to the parent as one line
@@ -104,6 +107,8 @@ def _worker_main(
         pass  # the parent is gone
     finally:
         backend.close()
+    connection.close()
+    leave(0)  # everything went through the pipe: no finalization, no engine shut-down
 
 
 class _Worker:

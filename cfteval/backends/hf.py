@@ -8,7 +8,6 @@ first stop string (excluded), token counts including the end-of-sequence token, 
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections import defaultdict
@@ -22,6 +21,7 @@ from cfteval.backends.decoding import (
     special_token_stop_ids,
     truncate_at_stop,
 )
+from cfteval.engine_release import free_memory
 from cfteval.errors import UserError
 from cfteval.records import Completion, Request, Sampling
 
@@ -196,9 +196,5 @@ class HFBackend(Backend):
 
     def close(self) -> None:
         """Drop the model and free its memory."""
-        import torch
-
         self._model = None
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_memory()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 import click
@@ -73,8 +74,14 @@ for _module_name in COMMAND_MODULES:
 
 def run() -> None:
     """The `cfteval` script: the command group, then a quick exit (see process_exit.py)."""
-    from cfteval.cli.process_exit import leave
+    from cfteval.engine_env import FREEZE_IMPORTS_VARIABLE
+    from cfteval.engine_release import let_process_exit_free_engines
+    from cfteval.process_exit import leave
 
+    let_process_exit_free_engines()
+    # Only here, not in the command group: commands invoked in-process (tests, notebooks) share
+    # a heap that freezing would keep alive; worker processes inherit the variable.
+    os.environ.setdefault(FREEZE_IMPORTS_VARIABLE, "1")
     try:
         main()
     except SystemExit as finished:  # click's standalone mode always ends this way

@@ -7,7 +7,8 @@ Nothing the command wrote depends on it: cfteval closes, flushes and fsyncs its 
 So the exit handlers run (they stop servers and child processes, and flush what libraries
 buffer), logging and the standard streams are flushed, and the process ends without the
 finalization. Commands that never imported torch, or that leave a non-daemon thread running
-(which the normal exit waits for), exit normally.
+(which the normal exit waits for), exit normally. Engines closed in a process that leaves this
+way were only set aside (engine_release.py): the operating system frees their memory too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import logging
 import os
 import sys
 import threading
+
+from cfteval.engine_release import leave_engines_to_the_operating_system
 
 
 def exit_code(code: object) -> int:
@@ -43,6 +46,7 @@ def leave(code: object) -> None:
     if "torch" not in sys.modules or _threads_still_working():
         sys.exit(code)
     status = exit_code(code)
+    leave_engines_to_the_operating_system()  # engine_release.py: their shut-down is not needed
     atexit._run_exitfuncs()  # noqa: SLF001 - the handlers os._exit would skip
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
