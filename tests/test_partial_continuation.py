@@ -309,6 +309,40 @@ def test_a_stop_string_kept_before_the_crash_ends_the_sample_there(vllm_backend)
 
 
 @pytest.mark.slow
+def test_a_stop_string_across_kept_and_new_tokens_stops_the_engine(vllm_backend) -> None:
+    """The engine searches only the continuation's text; a stop string that began in the kept
+    tokens is found here, and the sample's engine request is aborted rather than run on."""
+    request = _request("Count on.", Sampling(temperature=0.0, max_tokens=48))
+    [full], log = _stream_saving(vllm_backend, [request])
+    assert full.finish_reasons == ["length"], "the uninterrupted sample runs to its budget"
+    tokens = log.samples[request.key][0].token_ids.tolist()
+    decode = vllm_backend._decode
+    text = decode(tokens)
+    stop = None
+    for kept_count in range(8, 30):  # a boundary whose text ends cleanly in the whole text
+        kept_text = decode(tokens[:kept_count])
+        if len(kept_text) >= 3 and text.startswith(kept_text) and len(text) > len(kept_text) + 3:
+            stop = text[len(kept_text) - 2 : len(kept_text) + 2]
+            if stop not in kept_text and text.find(stop) == len(kept_text) - 2:
+                break
+            stop = None
+    assert stop is not None, f"no usable boundary in {text!r}"
+    stopping = _request("Count on.", Sampling(temperature=0.0, max_tokens=48, stop=(stop,)))
+    kept = {stopping.key: {0: _sample(tokens[:kept_count])}}
+    generated: list[int] = []
+    [completion] = list(
+        vllm_backend.stream_resumable(
+            [stopping], generated.append, Continuation(kept, lambda deltas: None, 0.0)
+        )
+    )
+    assert completion.texts == [text[: len(kept_text) - 2]]
+    assert completion.finish_reasons == ["stop"]
+    assert completion.continued_from == [kept_count]
+    # Aborted within a few tokens of the stop string, not run on to the budget (48 - kept).
+    assert 1 <= sum(generated) <= 6 < 48 - kept_count
+
+
+@pytest.mark.slow
 def test_a_stream_stopped_early_saves_the_progress_of_what_it_aborts(vllm_backend) -> None:
     """Ctrl-C or an error downstream: nothing generated is lost, even between saves."""
     requests = [

@@ -64,6 +64,11 @@ class InFlightRequest:
             self.token_ids[index] = token_array(sample.token_ids)
             self.reasons[index] = sample.finish_reason
         self.outstanding = 0
+        # Continued samples whose text may still complete a stop string begun in the kept
+        # tokens, which the engine cannot see (it searches only the continuation's text): the
+        # kept text's tail, until the continuation is longer than any stop string.
+        self._kept_tails: dict[int, str] = {}
+        self._stopped_early: set[int] = set()
 
     def engine_requests(self, room: int) -> Iterator[tuple[int | None, int, int | None, list[int]]]:
         """(sample index or None for all, n, seed, kept token ids) of each engine request.
@@ -84,6 +89,8 @@ class InFlightRequest:
                 del kept[limit:]
                 self.reasons[index] = self.reasons[index] or "length"
             self.continued_from[index] = self.saved[index] = len(kept)
+            if self.reasons[index] is None and kept and self.request.sampling.stop:
+                self._watch_for_a_stop_string_across(index, kept)
             if self.reasons[index] is not None:
                 continue
             if self.greedy:
@@ -107,6 +114,15 @@ class InFlightRequest:
                 return
             del kept[-1]
 
+    def _watch_for_a_stop_string_across(self, index: int, kept: Any) -> None:
+        """End a kept sample that already holds a stop string; else watch its kept tail."""
+        stop = self.request.sampling.stop
+        if truncate_at_stop(self._decode(kept), stop)[1]:
+            self.reasons[index] = "stop"  # the engine would not have seen it: no need to ask
+            return
+        tail_tokens = MAX_TOKENS_PER_CHARACTER * max(len(string) for string in stop)
+        self._kept_tails[index] = self._decode(kept[-tail_tokens:])
+
     def absorb(self, output: Any, index: int | None) -> int:
         """Add one step's deltas (of sample `index`, or of all); return how many tokens."""
         new = 0
@@ -117,7 +133,31 @@ class InFlightRequest:
             new += len(sample.token_ids)
             if sample.finish_reason is not None:
                 self.reasons[position] = sample.finish_reason
+            elif position in self._kept_tails:
+                self._check_stop_across_kept_tokens(position)
         return new
+
+    def _check_stop_across_kept_tokens(self, index: int) -> None:
+        """Mark a continued sample stopped once a stop string spans its kept tokens and new text.
+
+        The tail's text can differ from the end of the whole text (tokenisers that drop a
+        leading space when decoding a piece), so a hit is confirmed on the whole text.
+        """
+        stop = self.request.sampling.stop
+        new_text = "".join(self.texts[index])
+        if (
+            truncate_at_stop(self._kept_tails[index] + new_text, stop)[1]
+            and (truncate_at_stop(self._decode(self.token_ids[index]), stop)[1])
+        ):
+            self.reasons[index] = "stop"
+            self._stopped_early.add(index)
+            del self._kept_tails[index]
+        elif len(new_text) >= max(len(string) for string in stop):
+            del self._kept_tails[index]  # any stop string from here on is the engine's to find
+
+    def stopped_early(self, index: int | None) -> bool:
+        """Whether sample `index` ended on a stop string the engine could not see (abort it)."""
+        return index in self._stopped_early
 
     def unsaved(self) -> list[PartialDelta]:
         """What each sample added since the last call, as log lines; marks it saved."""

@@ -227,7 +227,9 @@ class VLLMBackend(Backend):
                         continue
                     pending, index = entry
                     new_tokens += pending.absorb(output, index)
-                    if output.finished:
+                    if not output.finished and pending.stopped_early(index):
+                        engine.abort_request([output.request_id])  # a stop string across
+                    if output.finished or pending.stopped_early(index):
                         del running[output.request_id]
                         pending.outstanding -= 1
                         if not pending.outstanding:
