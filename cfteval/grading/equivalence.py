@@ -73,8 +73,9 @@ Safety: inputs over 4000 characters or nested deeper than 40 brackets are refuse
 textual power towers and trees that would create huge numbers before any evaluation
 (safety.py); sympy objects come only from the LaTeX grammar (symbolic.py).
 
-Clock times, number bases and option letters are compared in answer_forms.py, inequalities
-against intervals in intervals.py; this module decides which comparison applies.
+This module decides which comparison applies. Lists, tuples, vectors, matrices and unions are
+compared in compare_shapes.py, single answers in compare_atoms.py; clock times, number bases
+and option letters in answer_forms.py, inequalities against intervals in intervals.py.
 """
 
 from __future__ import annotations
@@ -82,23 +83,13 @@ from __future__ import annotations
 import logging
 import re
 
-from cfteval.grading.answer_forms import (
-    BASE_NUMBER,
-    CLOCK,
-    bare_letter,
-    base_numbers_equal,
-    parenthesised_letter,
-    times_equal,
-)
-from cfteval.grading.intervals import relation_against_interval, relation_matches_interval
+from cfteval.grading.compare_atoms import EQUALS
+from cfteval.grading.compare_shapes import shapes_equal
 from cfteval.grading.latex_parse import (
-    Shape,
     has_top_level,
-    is_relation,
     parse_shape,
     split_top_level,
     split_variable_prefix,
-    strip_variable_prefix,
 )
 from cfteval.grading.normalize import comparison_key, normalize_answer
 from cfteval.grading.numbers import numbers_equal, parse_number
@@ -107,17 +98,13 @@ from cfteval.grading.safety import is_acceptable_text
 
 logger = logging.getLogger(__name__)
 
-MAX_LIST_ITEMS = 64
 ROUNDING_REL_TOL = 0.02  # how far a written rounding ("≈ 0.67") may be from the exact value
 
-_EQUALS = re.compile(r"=")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _LETTERS = re.compile(r"[a-zA-Z]")
 _OPTION_LABEL_PRED = re.compile(r"\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(([A-E])\)")
 _IN = re.compile(r"\\in(?![a-zA-Z])")
 _LETTER = re.compile(r"^\(?\s*([A-Za-z])\s*\)?\s*[.:)]?(?:\s|$)")
-_WORDS = re.compile(r"^[A-Za-z][A-Za-z '\-]+[A-Za-z]$")
-_PLUS_MINUS = re.compile(r"\\pm|\\mp|±")
 _TRUE_WORDS = frozenset({"true", "yes", "correct", "t", "right"})
 _FALSE_WORDS = frozenset({"false", "no", "incorrect", "f", "wrong"})
 
@@ -195,7 +182,7 @@ def _lists_equal(pred: str, gold: str, rel_tol: float) -> bool:
     gold_items = gold_shape.children if gold_shape.kind != "atom" else [gold_shape]
     if len(pred_items) != len(gold_items):
         return False
-    return all(_shapes_equal(p, g, rel_tol) for p, g in zip(pred_items, gold_items, strict=True))
+    return all(shapes_equal(p, g, rel_tol) for p, g in zip(pred_items, gold_items, strict=True))
 
 
 def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
@@ -207,7 +194,7 @@ def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
     if len(approximation) == 2 and "\\approx" not in gold:
         # `\ln 2 \approx 0.693`, `L \approx 3.8 \times 10^{26}`
         return _exact_or_rounded(*approximation, gold, rel_tol)
-    if _states_a_result(pred) and not has_top_level(gold, _EQUALS):
+    if _states_a_result(pred) and not has_top_level(gold, EQUALS):
         # `15 + 3 = 18` states 18 (and `2 + 3 = 6` states 6); `\frac{2}{3} = 0.67` states 2/3,
         # rounded.
         members = split_top_level(pred, "=")
@@ -221,7 +208,7 @@ def _answers_equal(pred: str, gold: str, rel_tol: float) -> bool:
         pred_number = parse_number(pred)
         if pred_number is not None:
             return numbers_equal(pred_number, gold_number, rel_tol)
-    return _shapes_equal(parse_shape(pred), parse_shape(gold), rel_tol)
+    return shapes_equal(parse_shape(pred), parse_shape(gold), rel_tol)
 
 
 def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
@@ -237,7 +224,7 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
     """
     if _is_chain(pred) and not _is_chain(gold):
         pred = split_top_level(pred, "=")[-1]
-    if not has_top_level(gold, _EQUALS) and (value := _constant_right_side(pred)) is not None:
+    if not has_top_level(gold, EQUALS) and (value := _constant_right_side(pred)) is not None:
         return value, gold  # `f(2) = 5`, `[ABC] = 24`, `E[X] = \\frac72`, `m + n = 204`
     pred_named, gold_named = split_variable_prefix(pred), split_variable_prefix(gold)
     if pred_named and gold_named:
@@ -245,10 +232,10 @@ def _comparable_forms(pred: str, gold: str) -> tuple[str, str]:
             return pred_named[1], gold_named[1]
         return pred, gold
     if gold_named:
-        if not has_top_level(pred, _EQUALS) or parse_shape(pred).kind == "list":
+        if not has_top_level(pred, EQUALS) or parse_shape(pred).kind == "list":
             return pred, gold_named[1]
         return pred, gold
-    if pred_named and not has_top_level(gold, _EQUALS) and not _IN.search(gold):
+    if pred_named and not has_top_level(gold, EQUALS) and not _IN.search(gold):
         return pred_named[1], gold
     return pred, gold
 
@@ -300,167 +287,3 @@ def _states_a_result(text: str) -> bool:
 def _is_chain(text: str) -> bool:
     """`a = b = c`: two or more top-level equals signs in one answer (not in a list)."""
     return len(split_top_level(text, "=")) > 2 and len(split_top_level(text)) == 1
-
-
-def _expand_plus_minus(shape: Shape) -> Shape:
-    """`a \\pm b` → the list [a - b, a + b]; in a list, each `\\pm` item gives two items."""
-    if shape.kind in ("list", "set"):
-        children: list[Shape] = []
-        for child in shape.children:
-            expanded = _expand_plus_minus(child)
-            is_pm = child.kind == "atom" and expanded.kind == "list"
-            children.extend(expanded.children if is_pm else [child])
-        return Shape(shape.kind, shape.text, children)
-    if (
-        shape.kind != "atom"
-        or not _PLUS_MINUS.search(shape.text)
-        or len(_PLUS_MINUS.findall(shape.text)) > 1
-    ):
-        return shape
-    minus = _PLUS_MINUS.sub("-", shape.text).strip()
-    plus = _PLUS_MINUS.sub("+", shape.text).strip().lstrip("+").strip()
-    return Shape("list", shape.text, [Shape("atom", minus), Shape("atom", plus)])
-
-
-def _shapes_equal(pred: Shape, gold: Shape, rel_tol: float) -> bool:
-    pred, gold = _expand_plus_minus(pred), _expand_plus_minus(gold)
-    if len(pred.children) > MAX_LIST_ITEMS or len(gold.children) > MAX_LIST_ITEMS:
-        return False
-    if relation_against_interval(pred, gold) or relation_against_interval(gold, pred):
-        return relation_matches_interval(pred, gold, rel_tol)
-    # `x = 2, y = 3` for the point (2, 3), either side: the values in the order written.
-    if gold.kind == "seq" and gold.brackets == "()" and (values := _assigned_values(pred)):
-        return _ordered_equal(values, gold.children, rel_tol)
-    if pred.kind == "seq" and pred.brackets == "()" and (values := _assigned_values(gold)):
-        return _ordered_equal(pred.children, values, rel_tol)
-    # A tuple against the same items written as a bare list (`(1, 2, 3)` vs `1, 2, 3`): the
-    # bare list is the tuple without its brackets, in the same order.
-    if _is_tuple(pred) and gold.kind == "list" or _is_tuple(gold) and pred.kind == "list":
-        return _ordered_equal(pred.children, gold.children, rel_tol)
-    if gold.kind in ("list", "set"):
-        return pred.kind in ("list", "set") and _unordered_equal(
-            pred.children, gold.children, rel_tol
-        )
-    if gold.kind == "union":
-        return pred.kind == "union" and _unordered_equal(pred.children, gold.children, rel_tol)
-    if gold.kind == "seq":
-        if pred.kind == "matrix" and gold.brackets == "()" and _is_vector(pred):
-            return _ordered_equal(pred.children, gold.children, rel_tol)
-        return (
-            pred.kind == "seq"
-            and pred.brackets == gold.brackets
-            and _ordered_equal(pred.children, gold.children, rel_tol)
-        )
-    if gold.kind == "matrix":
-        if pred.kind == "seq" and pred.brackets == "()" and _is_vector(gold):
-            return _ordered_equal(pred.children, gold.children, rel_tol)
-        return (
-            pred.kind == "matrix"
-            and pred.rows == gold.rows
-            and _ordered_equal(pred.children, gold.children, rel_tol)
-        )
-    return pred.kind == "atom" and _atoms_equal(pred.text, gold.text, rel_tol)
-
-
-def _is_tuple(shape: Shape) -> bool:
-    return shape.kind == "seq" and shape.brackets == "()" and len(shape.children) >= 2
-
-
-def _assigned_values(shape: Shape) -> list[Shape] | None:
-    """The values of a list of assignments (`x = 2, y = 3` → [2, 3]), else None."""
-    if shape.kind != "list" or any(item.kind != "atom" for item in shape.children):
-        return None
-    values = [strip_variable_prefix(item.text) for item in shape.children]
-    if any(value == item.text for value, item in zip(values, shape.children, strict=True)):
-        return None
-    return [Shape("atom", value) for value in values]
-
-
-def _is_vector(matrix: Shape) -> bool:
-    return matrix.rows == 1 or matrix.rows == len(matrix.children)
-
-
-def _ordered_equal(pred: list[Shape], gold: list[Shape], rel_tol: float) -> bool:
-    return len(pred) == len(gold) and all(
-        _shapes_equal(p, g, rel_tol) for p, g in zip(pred, gold, strict=True)
-    )
-
-
-def _unordered_equal(pred: list[Shape], gold: list[Shape], rel_tol: float) -> bool:
-    """Same items in any order: each gold item is matched by a distinct predicted item."""
-    if len(pred) != len(gold):
-        return False
-    unused = list(pred)
-    for gold_item in gold:
-        for candidate in unused:
-            if _shapes_equal(candidate, gold_item, rel_tol):
-                unused.remove(candidate)
-                break
-        else:
-            return False
-    return True
-
-
-def _atoms_equal(pred: str, gold: str, rel_tol: float) -> bool:
-    """Two single answers (no top-level list structure)."""
-    if comparison_key(pred) == comparison_key(gold):
-        return True
-    if CLOCK.match(pred) or CLOCK.match(gold):
-        return times_equal(pred, gold)
-    gold_has_equation, pred_has_equation = (
-        has_top_level(gold, _EQUALS),
-        has_top_level(pred, _EQUALS),
-    )
-    if pred_has_equation and not gold_has_equation:
-        pred = strip_variable_prefix(pred)
-        pred_has_equation = has_top_level(pred, _EQUALS)
-    elif gold_has_equation and not pred_has_equation:
-        value = strip_variable_prefix(gold)
-        if value == gold:  # `2x + z = 1` is an equation, not a named value
-            return False
-        gold, gold_has_equation = value, False
-    gold_number, pred_number = parse_number(gold), parse_number(pred)
-    if gold_number is not None and pred_number is not None:
-        return numbers_equal(pred_number, gold_number, rel_tol)
-    if _WORDS.match(pred) and _WORDS.match(gold):
-        return pred.lower() == gold.lower()
-    pred_letter, gold_letter = parenthesised_letter(pred), parenthesised_letter(gold)
-    if pred_letter or gold_letter:  # an option such as `\\text{(C)}`: a bare `C` names it too
-        return bare_letter(pred) == bare_letter(gold)
-    if (gold_base := BASE_NUMBER.match(gold)) or BASE_NUMBER.match(pred):
-        return base_numbers_equal(pred, gold, gold_base)
-    return _symbolic_equal(pred, gold, pred_has_equation, gold_has_equation, rel_tol)
-
-
-def _symbolic_equal(
-    pred: str, gold: str, pred_equation: bool, gold_equation: bool, rel_tol: float
-) -> bool:
-    """The sympy path: equations, inequalities and expressions (imported lazily: it is slow to load)."""
-    from cfteval.grading import symbolic
-
-    if pred_equation != gold_equation:
-        return False
-    if is_relation(pred) or is_relation(gold):
-        pred_expr, gold_expr = symbolic.to_sympy(pred), symbolic.to_sympy(gold)
-        return (
-            pred_expr is not None
-            and gold_expr is not None
-            and symbolic.relations_equal(pred_expr, gold_expr, rel_tol)
-        )
-    pred_percent, gold_percent = pred.endswith("%"), gold.endswith("%")
-    pred_expr = symbolic.to_sympy(pred.rstrip("%").strip())
-    gold_expr = symbolic.to_sympy(gold.rstrip("%").strip())
-    if pred_expr is None or gold_expr is None:
-        return False
-    if gold_equation:
-        return symbolic.equations_equal(pred_expr, gold_expr, rel_tol)
-    if symbolic.expressions_equal(pred_expr, gold_expr, rel_tol):
-        return True
-    for renamed in symbolic.rename_arbitrary_constant(pred_expr, gold_expr):
-        if symbolic.expressions_equal(renamed, gold_expr, rel_tol):
-            return True  # `A e^{-2t}` for `C e^{-2t}`: a constant's name is arbitrary
-    if pred_percent != gold_percent:  # `X%` may also be read as X/100
-        if pred_percent:
-            return symbolic.expressions_equal(pred_expr / 100, gold_expr, rel_tol)
-        return symbolic.expressions_equal(pred_expr, gold_expr / 100, rel_tol)
-    return False

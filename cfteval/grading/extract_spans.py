@@ -27,7 +27,7 @@ _UNESCAPED_BRACE_RE = re.compile(r"(?<!\\)[{}]")
 _SPACES_RE = re.compile(r"[ \t]*")
 # What may stand between boxes that together state one answer list.
 _BOX_GAP_MAX_CHARS = 60
-_MAX_JOINED_BOXES = 64  # as many items as an answer list may have (equivalence.MAX_LIST_ITEMS)
+_MAX_JOINED_BOXES = 64  # as many items as an answer list may have (compare_shapes.MAX_LIST_ITEMS)
 _LIST_SEPARATOR_RE = re.compile(r"[,;&]|\\q?quad|\band\b|\bor\b")
 _BOX_SEPARATOR_RE = re.compile(
     r"(?:[ \t\n$,;&]|[A-Za-z][ \t]*=|\\(?:quad|qquad|[,;: ]|\\|\(|\)|\[|\])"

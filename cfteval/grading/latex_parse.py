@@ -2,7 +2,7 @@
 
 Pure string work on normalised answers (normalize.py). Brackets are tracked with one depth
 counter for (), [], {} and `\\{ \\}` alike, which is what lets half-open intervals such as `[0,7)`
-be recognised as one group. Shapes are compared by equivalence.py: lists and sets are unordered,
+be recognised as one group. Shapes are compared by compare_shapes.py: lists and sets are unordered,
 bracketed sequences (tuples, points, intervals) are ordered and keep their bracket characters.
 """
 

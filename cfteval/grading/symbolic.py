@@ -322,7 +322,7 @@ def equations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
     return _constant_ratio(pred_side, gold_side, rel_tol) is not None
 
 
-def _positive_forms(relation: Any) -> list[tuple[Any, bool]] | None:
+def positive_forms(relation: Any) -> list[tuple[Any, bool]] | None:
     """A relation (or a chain: And of relations) as [(expr, strict)] meaning expr > 0 / expr ≥ 0."""
     import sympy
 
@@ -345,7 +345,7 @@ def relations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
     condition on anything: two of them never match here (only as identical text)."""
     if not getattr(pred, "free_symbols", None) or not getattr(gold, "free_symbols", None):
         return False
-    pred_forms, gold_forms = _positive_forms(pred), _positive_forms(gold)
+    pred_forms, gold_forms = positive_forms(pred), positive_forms(gold)
     if pred_forms is None or gold_forms is None or len(pred_forms) != len(gold_forms):
         return False
     unused = list(pred_forms)
@@ -356,72 +356,6 @@ def relations_equal(pred: Any, gold: Any, rel_tol: float) -> bool:
                 continue
             ratio = _constant_ratio(pred_expr, gold_expr, rel_tol)
             if ratio is not None and ratio.is_real and ratio > 0:
-                unused.remove(candidate)
-                break
-        else:
-            return False
-    return True
-
-
-Interval = tuple[Any, Any, bool, bool]  # start, end, start open, end open
-
-
-def relation_intervals(relation: Any) -> list[Interval] | None:
-    """A one-variable polynomial inequality (degree ≤ 2, in x or |x|; a chain; or `x \\ne a`) as
-    its solution intervals."""
-    import sympy
-
-    if len(relation.free_symbols) != 1:
-        return None
-    if _positive_forms(relation) is None and not isinstance(relation, sympy.Unequality):
-        return None  # `x \ne 1` is the two open intervals either side of 1
-    (symbol,) = relation.free_symbols
-    parts = relation.args if isinstance(relation, sympy.And) else (relation,)
-    try:
-        # Degree ≤ 2 in the variable or in its absolute value (`|x| > 2`): sympy solves those.
-        unsigned = [(part.lhs - part.rhs).replace(sympy.Abs, lambda inner: inner) for part in parts]
-        if any(sympy.degree(side, symbol) > 2 for side in unsigned):
-            return None
-        solution = relation.as_set()
-    except Exception:  # not a polynomial, or sympy cannot solve it: no interval form
-        return None
-    pieces = solution.args if isinstance(solution, sympy.Union) else (solution,)
-    if not all(isinstance(piece, sympy.Interval) for piece in pieces):
-        return None
-    return [
-        (piece.start, piece.end, bool(piece.left_open), bool(piece.right_open)) for piece in pieces
-    ]
-
-
-def intervals_intersection(first: list[Interval], second: list[Interval]) -> list[Interval]:
-    """The intervals both lists cover (`x > -1` and `x < 1` → (-1, 1))."""
-    import sympy
-
-    def as_set(pieces: list[Interval]) -> Any:
-        return sympy.Union(*(sympy.Interval(a, b, left, right) for a, b, left, right in pieces))
-
-    common = as_set(first).intersect(as_set(second))
-    parts = common.args if isinstance(common, sympy.Union) else (common,)
-    return [
-        (part.start, part.end, bool(part.left_open), bool(part.right_open))
-        for part in parts
-        if isinstance(part, sympy.Interval)
-    ]
-
-
-def intervals_equal(pred: list[Interval], gold: list[Interval], rel_tol: float) -> bool:
-    """Same pieces in any order: endpoints equal and the same open/closed ends."""
-    if len(pred) != len(gold):
-        return False
-    unused = list(pred)
-    for gold_start, gold_end, gold_left, gold_right in gold:
-        for candidate in unused:
-            start, end, left, right = candidate
-            if (
-                (left, right) == (gold_left, gold_right)
-                and expressions_equal(start, gold_start, rel_tol)
-                and (expressions_equal(end, gold_end, rel_tol))
-            ):
                 unused.remove(candidate)
                 break
         else:
