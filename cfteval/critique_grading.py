@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cfteval.grading.extract_spans import boxed_contents
+from cfteval.grading.boxes import boxed_contents
 from cfteval.grading.types import GradeResult
 from cfteval.modes import Draft, ModeName
 from cfteval.verdict import Verdict, parse_verdict

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfteval.errors import UserError
-from cfteval.grading.extract_spans import last_boxed  # one brace matcher for golds and model text
+from cfteval.grading.boxes import last_boxed  # one brace matcher for golds and model text
 from cfteval.records import ANSWER_TYPES, Problem
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

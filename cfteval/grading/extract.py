@@ -59,13 +59,12 @@ from __future__ import annotations
 import logging
 import re
 
+from cfteval.grading.boxes import ends_in_open_box, final_boxed
 from cfteval.grading.extract_choice import extract_choice
 from cfteval.grading.extract_ending import NUMBER_RE as _NUMBER_RE
 from cfteval.grading.extract_ending import closing_statement, ends_in_loop, stated_last_number
 from cfteval.grading.extract_spans import (
     bare_answer,
-    ends_in_open_box,
-    final_boxed,
     last_math_span,
     marker_spans,
     prose_words,

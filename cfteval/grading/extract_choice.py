@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import re
 
-from cfteval.grading.extract_spans import boxed_contents, strip_wrappers
+from cfteval.grading.boxes import boxed_contents
+from cfteval.grading.extract_spans import strip_wrappers
 
 # Used when the caller does not say how many options there are: MMLU-Pro's ten (A-J).
 DEFAULT_N_CHOICES = 10

@@ -3,13 +3,19 @@
 Every rule here removes a *presentation* difference (delimiters, `\\left`, `\\dfrac`, thin
 spaces, thousands separators, currency, degree signs, trailing unit words) and never a
 mathematical one: variables, `\\pm`, signs and `%` survive. Percent is kept as a bare `%` so that
-numbers.py can apply the "percent only when `%` is present" rule.
+numbers.py can apply the "percent only when `%` is present" rule. Answers spelled in words or
+Unicode ("four", "10 thousand", "x²") are rewritten by spellings.py, called from here.
 """
 
 from __future__ import annotations
 
 import re
 
+from cfteval.grading.spellings import (
+    number_words_to_digits,
+    scale_words_to_latex,
+    unicode_to_latex,
+)
 from cfteval.grading.units import strip_unit_tail
 
 _MATH_DELIMITERS = re.compile(r"^\s*(\$\$|\$|\\\(|\\\[)\s*|\s*(\$\$|\$|\\\)|\\\])\s*$")
@@ -26,24 +32,6 @@ _THOUSANDS_LATEX = re.compile(
     r"(?<=\d)(?:\{,\}|,\\!\s*|\\,(?=\d{3}(?!\d))|,\s*\\,\s*)(?=\d{3}(?!\d))"
 )
 _THOUSANDS_PLAIN = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-# An answer spelled as a word ("four"): the number it names.
-_NUMBER_WORDS = {
-    word: str(value)
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "sixty": "60",
-    "seventy": "70",
-    "eighty": "80",
-    "ninety": "90",
-    "hundred": "100",
-    "one hundred": "100",
-}
 # `25^\circ C`, `25 °C`, `77^{\circ}\mathrm{F}`: degrees Celsius or Fahrenheit, a unit.
 _CELSIUS = re.compile(
     r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)\s*(?:\\(?:mathrm|text)\s*\{\s*[CF]\s*\}|[CF](?![a-zA-Z]))\s*$"
@@ -54,11 +42,6 @@ _RELATION_AND = re.compile(
 )
 # siunitx: `\SI{4.5e-6}{\metre}`, `\num{4.5e-6}` → the number.
 _SIUNITX = re.compile(r"\\(?:SI|qty)\s*\{([^{}]*)\}\s*\{[^{}]*\}|\\num\s*\{([^{}]*)\}")
-_NUMBER_WORD = "|".join(sorted((w for w in _NUMBER_WORDS if " " not in w), key=len, reverse=True))
-_NUMBER_WORD_RUN = re.compile(
-    rf"(?:{_NUMBER_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_NUMBER_WORD}|thousand))*(?![a-zA-Z])",
-    re.IGNORECASE,
-)
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|\^\s*\{\s*\}")
@@ -90,33 +73,6 @@ _PYTHON_FLOAT = re.compile(r"(?<![\d.])(\d+)\.(?=\s*[/*])")
 _MODULUS = re.compile(
     r"\s*(?:\\pmod\s*\{[^{}]*\}|\\pmod\s*\w+|\(\s*\\(?:bmod|mod)\s*\w+\s*\)|\\(?:bmod|mod)\s*\w+)\s*$"
 )
-# Unicode maths as models write it in plain text.
-_UNICODE_SYMBOLS = {
-    "π": "\\pi ",
-    "∞": "\\infty ",
-    "·": "\\cdot ",
-    "×": "\\times ",
-    "≤": "\\le ",
-    "≥": "\\ge ",
-    "≠": "\\ne ",
-    "±": "\\pm ",
-    "∪": "\\cup ",
-    "∩": "\\cap ",
-    "⟨": "\\langle ",
-    "⟩": "\\rangle ",
-    "½": "\\frac{1}{2}",
-    "⅓": "\\frac{1}{3}",
-    "⅔": "\\frac{2}{3}",
-    "¼": "\\frac{1}{4}",
-    "¾": "\\frac{3}{4}",
-    "⅕": "\\frac{1}{5}",
-    "⅙": "\\frac{1}{6}",
-    "⅛": "\\frac{1}{8}",
-}
-_UNICODE_SYMBOL_RE = re.compile("|".join(map(re.escape, _UNICODE_SYMBOLS)))
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
-_UNICODE_ROOT = re.compile(r"√\s*(\{[^{}]*\}|\([^()]*\)|[\w.]+|\\[a-zA-Z]+)")
 _PLAIN_PI = re.compile(r"(?<![\\a-zA-Z])pi(?![a-zA-Z])")
 _DOUBLE_SIGN = re.compile(r"\+\s*-")
 _WHITESPACE = re.compile(r"\s+")
@@ -125,32 +81,6 @@ _DIGIT_SPACE = re.compile(r"(?<=\d)\s+(?=\d)")
 _CLOCK_TIME = re.compile(
     r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(?:\\text\s*\{\s*)?([apAP])\.?\s?[mM]\.?(?:\s*\})?(?![a-zA-Z])"
 )
-# Scale and operator words that change the value: "10 thousand", "3 dozen", "6 squared".
-_SCALE_WORD = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:\\text\s*\{\s*)?(thousand|million|billion|trillion|dozen|hundred"
-    r"|squared|cubed|factorial|halves|thirds|quarters|fourths|fifths|sixths|eighths|tenths)\s*\}?"
-    r"(?![a-zA-Z])",
-    re.IGNORECASE,
-)
-_SCALE_REPLACEMENTS = {
-    "thousand": r"\1 \\times 10^{3}",
-    "million": r"\1 \\times 10^{6}",
-    "billion": r"\1 \\times 10^{9}",
-    "trillion": r"\1 \\times 10^{12}",
-    "hundred": r"\1 \\times 10^{2}",
-    "dozen": r"\1 \\cdot 12",
-    "squared": r"\1^{2}",
-    "cubed": r"\1^{3}",
-    "factorial": r"\1!",
-    "halves": r"\\frac{\1}{2}",
-    "thirds": r"\\frac{\1}{3}",
-    "quarters": r"\\frac{\1}{4}",
-    "fourths": r"\\frac{\1}{4}",
-    "fifths": r"\\frac{\1}{5}",
-    "sixths": r"\\frac{\1}{6}",
-    "eighths": r"\\frac{\1}{8}",
-    "tenths": r"\\frac{\1}{10}",
-}
 # A number written with thin spaces between digit groups ("1 000 000", SI style).
 _SPACED_THOUSANDS = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
 # An AMC option label before the value: "\\textbf{(C)}\\ 27", "(B) 36".
@@ -260,33 +190,6 @@ def _replace_plain_functions(text: str) -> str:
     return text
 
 
-def _number_words_to_digits(text: str) -> str:
-    """An answer spelled in words ("four", "twenty-one", "four hundred", "ten apples") → digits."""
-    words = _NUMBER_WORD_RUN.match(text)
-    if words is None:
-        return text
-    total = current = 0
-    for word in re.split(r"[\s-]+", words.group().lower()):
-        if word == "and":
-            continue
-        if word == "hundred":
-            current = max(current, 1) * 100
-        elif word == "thousand":
-            total, current = total + max(current, 1) * 1000, 0
-        else:
-            current += int(_NUMBER_WORDS[word])
-    return str(total + current) + text[words.end() :]
-
-
-def _unicode_to_latex(text: str) -> str:
-    """`x²` → `x^{2}`, `3√2` → `3\\sqrt{2}`, `½` → `\\frac{1}{2}`, `π` → `\\pi`."""
-    if text.isascii():
-        return text
-    text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", text)
-    text = _UNICODE_ROOT.sub(lambda m: "\\sqrt{" + m.group(1).strip("{}()") + "}", text)
-    return _UNICODE_SYMBOL_RE.sub(lambda m: _UNICODE_SYMBOLS[m.group()], text)
-
-
 def _trig_degrees_to_radians(text: str) -> str:
     """`\\cos 30^\\circ` → `\\cos \\frac{30\\pi}{180}`: inside a trig function a degree sign is a
     value, and deleting it (as elsewhere) would evaluate the angle in radians."""
@@ -306,12 +209,12 @@ def normalize_answer(text: str) -> str:
     text = _PERCENT_WORD.sub("%", text)
     # One spelling of an ellipsis, a command, so that trimming a full stop cannot eat it.
     text = _ELLIPSIS.sub(r"\\ldots ", text)
-    text = _unicode_to_latex(text).replace("–", "-")
+    text = unicode_to_latex(text).replace("–", "-")
     text = _SIUNITX.sub(lambda m: m.group(1) or m.group(2), text)
     text = _CLOCK_TIME.sub(
         lambda m: f"{m.group(1)}:{m.group(2) or '00'} {m.group(3).lower()}m", text
     )
-    text = _SCALE_WORD.sub(lambda m: m.expand(_SCALE_REPLACEMENTS[m.group(2).lower()]), text)
+    text = scale_words_to_latex(text)
     text = _OPTION_LABEL.sub("", text)
     # `\left.` / `\right.` are invisible delimiters; the others keep their bracket.
     text = _LEFT_RIGHT.sub(lambda m: "" if m.group(1) in (None, ".") else m.group(1), text)
@@ -343,7 +246,7 @@ def normalize_answer(text: str) -> str:
         text = pattern.sub(replacement, text)
     text = _DOUBLE_SIGN.sub("-", text)
     text = _WHITESPACE.sub(" ", text).strip().rstrip(".").strip()
-    text = strip_unit_tail(_number_words_to_digits(text))
+    text = strip_unit_tail(number_words_to_digits(text))
     if _SPACED_THOUSANDS.match(text):
         text = text.replace(" ", "")
     return drop_plain_thousands(strip_outer_braces(text))
