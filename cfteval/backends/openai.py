@@ -21,6 +21,8 @@ with bounded concurrency and stores each completion as it arrives. Design choice
   temperature, top_p). vLLM servers also get top_k/min_p/repetition_penalty switched off,
   since they would otherwise take those defaults from the checkpoint's generation_config while
   the offline engine does not.
+
+Reading the replies (choices into Completions, error wording, Retry-After) is openai_replies.py.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import asyncio
 import json
 import logging
 import queue
-import re
 import threading
 import time
 from collections import deque
@@ -39,12 +40,9 @@ from typing import Any
 
 import httpx
 
-from cfteval.backends.base import (
-    Backend,
-    TokenCallback,
-    prompt_too_long_completion,
-)
-from cfteval.backends.decoding import request_seed, truncate_at_stop
+from cfteval.backends import openai_replies
+from cfteval.backends.base import Backend, TokenCallback
+from cfteval.backends.decoding import request_seed
 from cfteval.backends.served import (
     BackendUnavailableError,
     ServerRequestError,
@@ -61,16 +59,6 @@ from cfteval.manifest import redacted_url
 from cfteval.records import Completion, Request
 
 logger = logging.getLogger(__name__)
-
-# How servers word "the prompt does not fit" in a 400 (vLLM, OpenAI, SGLang).
-_TOO_LONG = re.compile(
-    r"maximum context length|maximum model length|context_length_exceeded|longer than the "
-    r"model's context length",
-    re.IGNORECASE,
-)
-# Pydantic's wording when a list field is too long (vLLM's `stop`: "at most 4 items").
-_STOP_LIMIT = re.compile(r"at most (\d+) items")
-_PROMPT_LENGTH = re.compile(r"(\d+) input tokens|prompt \(length (\d+)\)|input \((\d+) tokens\)")
 
 
 @dataclass
@@ -255,12 +243,14 @@ class OpenAIBackend(Backend):
                         self._failures[url] = 0
                         self._down_until[url] = 0.0
                         self.requests_served[url] += 1
-                        return self._to_completion(request, data, time.perf_counter() - started)
+                        return openai_replies.to_completion(
+                            request, data, time.perf_counter() - started
+                        )
                     outcome = "a response without choices"
                 else:
                     message = error_message(response)
-                    if status == 400 and _TOO_LONG.search(message):
-                        return _too_long(request, message)
+                    if status == 400 and openai_replies.TOO_LONG.search(message):
+                        return openai_replies.too_long(request, message)
                     if status == 400 and self._learn_stop_limit(message, len(body.get("stop", []))):
                         path, body = self._payload(request)
                         continue  # not a failure: resend at once with fewer stop strings
@@ -269,7 +259,7 @@ class OpenAIBackend(Backend):
                             f"the server at {url} refused a request (HTTP {status}): {message}"
                         )
                     outcome = f"HTTP {status}: {message}"
-                    retry_after = _retry_after(response)
+                    retry_after = openai_replies.retry_after(response)
             finally:
                 self._in_flight[url] -= 1
             self._record_failure(url, outcome)
@@ -289,11 +279,11 @@ class OpenAIBackend(Backend):
 
         OpenAI's API, and vLLM unless started with a larger VLLM_MAX_STOP_STRINGS, accept at
         most 4; the protocols' stop lists have up to 8. From then on the first N go to the
-        server and every stop string is still applied to the text here (`_to_completion`),
-        so texts are those of the offline backends; only token counts then include the
+        server and every stop string is still applied to the returned text
+        (`openai_replies.to_completion`), so texts are those of the offline backends; only token counts then include the
         tokens generated past a stop string that the server did not know about.
         """
-        match = _STOP_LIMIT.search(message)
+        match = openai_replies.STOP_LIMIT.search(message)
         if match is None or "stop" not in message:
             return False
         limit = int(match.group(1))
@@ -360,29 +350,6 @@ class OpenAIBackend(Backend):
             return [{"role": m["role"], "content": m["content"]} for m in parsed]
         return None
 
-    def _to_completion(self, request: Request, data: dict[str, Any], seconds: float) -> Completion:
-        choices = sorted(data["choices"], key=lambda choice: choice.get("index", 0))
-        usage = data.get("usage") or {}
-        texts, reasons = [], []
-        for choice in choices:
-            message = choice.get("message") or {}
-            text = choice.get("text") if "text" in choice else message.get("content")
-            # Servers exclude the stop string; cut anyway, for one that includes it.
-            text, found = truncate_at_stop(text or "", request.sampling.stop)
-            reason = choice.get("finish_reason") or "length"
-            texts.append(text)
-            reasons.append("stop" if found else reason)
-        counts = _token_counts(choices, texts, int(usage.get("completion_tokens") or 0))
-        copies = request.sampling.n if request.sampling.temperature == 0 else 1
-        return Completion(
-            key=request.key,
-            texts=texts * copies,
-            token_counts=counts * copies,
-            finish_reasons=reasons * copies,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            seconds=seconds,
-        )
-
     def close(self) -> None:
         """Close the connections and stop the event loop's thread."""
         if not self._thread.is_alive():
@@ -393,40 +360,3 @@ class OpenAIBackend(Backend):
         self._loop.close()
         served = ", ".join(f"{url}: {count}" for url, count in self.requests_served.items())
         logger.info("openai backend: requests answered per server: %s", served)
-
-
-def _token_counts(choices: list[dict[str, Any]], texts: list[str], total: int) -> list[int]:
-    """Generated tokens per choice: exact from token ids or logprobs, else from `usage`."""
-    counts: list[int | None] = []
-    for choice in choices:
-        if isinstance(choice.get("token_ids"), list):
-            counts.append(len(choice["token_ids"]))
-            continue
-        logprobs = choice.get("logprobs") or {}
-        entries = logprobs.get("tokens") or logprobs.get("content")
-        counts.append(len(entries) if isinstance(entries, list) else None)
-    if all(count is not None for count in counts):
-        return [int(count or 0) for count in counts]
-    if len(choices) == 1:
-        return [total]
-    # Last resort: split the exact total in proportion to text length (approximate per choice).
-    lengths = [max(1, len(text)) for text in texts]
-    shares = [total * length // sum(lengths) for length in lengths]
-    shares[-1] += total - sum(shares)
-    return shares
-
-
-def _retry_after(response: Any) -> float | None:
-    """A numeric Retry-After header (seconds), capped so that a server cannot stall us for hours."""
-    value = response.headers.get("retry-after", "")
-    try:
-        return min(60.0, max(0.0, float(value)))
-    except ValueError:
-        return None
-
-
-def _too_long(request: Request, message: str) -> Completion:
-    """The empty completion of a prompt that does not fit the server's context (no retry)."""
-    match = _PROMPT_LENGTH.search(message)
-    prompt_tokens = int(next(group for group in match.groups() if group)) if match else 0
-    return prompt_too_long_completion(request, prompt_tokens)
