@@ -138,7 +138,9 @@ def write_bare_inputs(settings: BenchSettings, path: Path) -> int:
     )
     rows = []
     for problem in problems:
-        request = Request(problem.id, render_prompt(problem, spec.prompt_template), sampling, "")
+        # The model's identity is part of the key, hence of the seed: the same samples as eval.
+        prompt = render_prompt(problem, spec.prompt_template)
+        request = Request(problem.id, prompt, sampling, model.identity)
         rows.append({"prompt": request.prompt, "seed": request_seed(request)})
     path.write_text(
         json.dumps(
