@@ -15,44 +15,36 @@ fresh output folders (nothing cached):
       stored, and tokens kept of answers in flight) and resumed: the resumed run's time against
       one uninterrupted run (≤ 0.6×: resuming does not redo finished work), and the total.
 Ratios, not timed assertions: they hold on a loaded machine where absolute times do not.
+The processes compared are started, and their tokens and times read back, by bench_runs.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cfteval.bench_interrupt import cfteval_command, run_killed_at
+from cfteval.bench_interrupt import run_killed_at
+from cfteval.bench_runs import (
+    BenchSettings,
+    RunTiming,
+    eval_args,
+    offline_args,
+    run_bare_process,
+    run_eval_process,
+    write_bare_inputs,
+)
 
 if TYPE_CHECKING:
     from cfteval.backends.local_server import LocalVLLMServer
 
-BARE_SCRIPT_MODULE = "cfteval.bench_generation"
 SERVED_MAX_MODEL_LEN = 4096  # (c): the server's and the offline engine's context, the same
-
-
-@dataclass
-class BenchSettings:
-    model: str
-    benchmark: str = "gsm8k"
-    limit: int = 32
-    max_tokens: int = 256
-    temperature: float = 0.6
-    sweep: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9)
-    seed: int = 0
-    data_dir: Path | None = None
-    dtype: str = "auto"
 
 
 @dataclass
@@ -67,138 +59,6 @@ class Measurement:
     note: str = ""
 
 
-@dataclass
-class RunTiming:
-    wall_seconds: float
-    generation_seconds: float = 0.0
-    tokens: int = 0
-    returncode: int = 0
-    stderr: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.generation_seconds if self.generation_seconds else 0.0
-
-
-def _eval_args(
-    settings: BenchSettings, out: Path, temperatures: str, *extra: str, model: str | None = None
-) -> list[str]:
-    """`cfteval eval` on the bench's prompts and sampling; `model` names a served model."""
-    args = [
-        "eval", "--model", model or settings.model, "--benchmarks", settings.benchmark,
-        "--limit", str(settings.limit), "--max-tokens", str(settings.max_tokens),
-        "--temperatures", temperatures, "--seed", str(settings.seed), "--out", str(out), *extra,
-    ]  # fmt: skip
-    if settings.data_dir is not None:
-        args += ["--data-dir", str(settings.data_dir)]
-    return args
-
-
-def _offline_args(settings: BenchSettings, out: Path, temperatures: str, *extra: str) -> list[str]:
-    """`cfteval eval --backend vllm` (the offline engine) in the bench's dtype."""
-    return _eval_args(
-        settings, out, temperatures, "--backend", "vllm", "--dtype", settings.dtype, *extra
-    )
-
-
-def run_eval_process(args: list[str], out: Path) -> RunTiming:
-    """Run `cfteval eval` to the end; read tokens and generation time from its run folders."""
-    started = time.perf_counter()
-    result = subprocess.run([*cfteval_command(), *args], capture_output=True, text=True)
-    timing = RunTiming(time.perf_counter() - started, returncode=result.returncode)
-    timing.stderr = result.stderr[-2000:]
-    generation = {}
-    for manifest_path in out.glob("*/*/*/*/manifest.json"):
-        manifest = json.loads(manifest_path.read_text())
-        metrics = json.loads((manifest_path.parent / "metrics.json").read_text())
-        timing.tokens += int(metrics.get("tokens_generated", 0))
-        # Every run of one invocation shares the invocation's generation time.
-        generation[manifest["started_at"]] = manifest["backend"].get("generation_seconds", 0.0)
-    timing.generation_seconds = sum(generation.values())
-    return timing
-
-
-def write_bare_inputs(settings: BenchSettings, path: Path) -> int:
-    """The prompts and per-request sampling `cfteval eval` would send, for the bare baseline."""
-    from cfteval.backends.decoding import request_seed
-    from cfteval.benchmarks import get_spec, load_problems
-    from cfteval.models import resolve_model
-    from cfteval.prompts import render_prompt
-    from cfteval.records import Request, Sampling
-
-    spec = get_spec(settings.benchmark)
-    model = resolve_model(settings.model)
-    problems = load_problems(settings.benchmark, settings.data_dir, settings.limit)
-    sampling = Sampling(
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-        seed=settings.seed,
-        stop=tuple(spec.stop),
-    )
-    rows = []
-    for problem in problems:
-        # The model's identity is part of the key, hence of the seed: the same samples as eval.
-        prompt = render_prompt(problem, spec.prompt_template)
-        request = Request(problem.id, prompt, sampling, model.identity)
-        rows.append({"prompt": request.prompt, "seed": request_seed(request)})
-    path.write_text(
-        json.dumps(
-            {
-                "model": model.path,
-                "dtype": settings.dtype,
-                "temperature": settings.temperature,
-                "max_tokens": settings.max_tokens,
-                "stop": list(spec.stop),
-                "rows": rows,
-            }
-        )
-    )
-    return len(rows)
-
-
-def run_bare_process(inputs: Path) -> RunTiming:
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", BARE_SCRIPT_MODULE, str(inputs)], capture_output=True, text=True
-    )
-    timing = RunTiming(time.perf_counter() - started, returncode=result.returncode)
-    timing.stderr = result.stderr[-2000:]
-    if result.returncode == 0:
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
-        timing.tokens, timing.generation_seconds = figures["tokens"], figures["seconds"]
-    return timing
-
-
-def _bare_main(inputs_path: str) -> None:
-    """The baseline: one `LLM.generate` call, configured as cfteval configures vLLM."""
-    from vllm import LLM, SamplingParams
-
-    from cfteval.backends.vllm import default_cpu_dtype, on_cpu
-
-    inputs = json.loads(Path(inputs_path).read_text())
-    options: dict[str, Any] = {"model": inputs["model"], "seed": 0, "dtype": inputs["dtype"]}
-    if on_cpu():
-        options.update(enforce_eager=True, enable_chunked_prefill=False)
-        if inputs["dtype"] == "auto":
-            options["dtype"] = default_cpu_dtype()
-    llm = LLM(**options)
-    params = [
-        SamplingParams(
-            temperature=inputs["temperature"],
-            max_tokens=inputs["max_tokens"],
-            stop=inputs["stop"],
-            seed=row["seed"] if inputs["temperature"] > 0 else None,
-        )
-        for row in inputs["rows"]
-    ]
-    started = time.perf_counter()
-    outputs = llm.generate([row["prompt"] for row in inputs["rows"]], params, use_tqdm=False)
-    seconds = time.perf_counter() - started
-    tokens = sum(len(sample.token_ids) for output in outputs for sample in output.outputs)
-    print(json.dumps({"tokens": tokens, "seconds": seconds}))
-
-
 def _failed(name: str, timing: RunTiming, target: str) -> Measurement:
     last = timing.stderr.strip().splitlines()[-1:] or ["no output"]
     return Measurement(name, "failed", "", None, target, note=last[0][:120])
@@ -210,7 +70,7 @@ def bench_throughput(settings: BenchSettings, work: Path) -> Measurement:
     write_bare_inputs(settings, inputs)
     bare = run_bare_process(inputs)
     ours = run_eval_process(
-        _offline_args(settings, work / "a", str(settings.temperature)),
+        offline_args(settings, work / "a", str(settings.temperature)),
         work / "a",
     )
     target = "≥ 0.95×"
@@ -230,10 +90,10 @@ def bench_throughput(settings: BenchSettings, work: Path) -> Measurement:
 def bench_sweep(settings: BenchSettings, work: Path) -> Measurement:
     """(b) one run over the temperature sweep vs one process per temperature (wall time)."""
     sweep = ",".join(f"{t:g}" for t in settings.sweep)
-    one = run_eval_process(_offline_args(settings, work / "b1", sweep), work / "b1")
+    one = run_eval_process(offline_args(settings, work / "b1", sweep), work / "b1")
     separate = [
         run_eval_process(
-            _offline_args(settings, work / f"b{i + 2}", f"{t:g}"),
+            offline_args(settings, work / f"b{i + 2}", f"{t:g}"),
             work / f"b{i + 2}",
         )
         for i, t in enumerate(settings.sweep)
@@ -309,11 +169,11 @@ def bench_served(
     temperature = str(settings.temperature)
     context = ("--max-model-len", str(server.max_model_len))  # the server's own context
     offline = run_eval_process(
-        _offline_args(settings, work / "c1", temperature, *context), work / "c1"
+        offline_args(settings, work / "c1", temperature, *context), work / "c1"
     )
     if offline.returncode:
         return _failed(name, offline, target)
-    served_args = _eval_args(
+    served_args = eval_args(
         settings, work / "c2", temperature, "--backend", "openai", "--base-url", server.base_url,
         model=server.served_name,
     )  # fmt: skip
@@ -345,12 +205,12 @@ def bench_resume(settings: BenchSettings, work: Path) -> Measurement:
     """(d) killed once half the uninterrupted run's output tokens are on disk, and resumed."""
     name, target = "(d) resume after a kill at ~50%", "≤ 0.6× (resumed run)"
     full = run_eval_process(
-        _offline_args(settings, work / "d1", str(settings.temperature)),
+        offline_args(settings, work / "d1", str(settings.temperature)),
         work / "d1",
     )
     if full.returncode:
         return _failed(name, full, target)
-    args = _offline_args(settings, work / "d2", str(settings.temperature))
+    args = offline_args(settings, work / "d2", str(settings.temperature))
     killed_seconds, saved = run_killed_at(args, work / "d2", full.tokens // 2)
     resumed = run_eval_process(args, work / "d2")
     if resumed.returncode:
@@ -399,7 +259,3 @@ def ratios_line(measurements: list[Measurement]) -> str:
         for m in measurements
     ]
     return "ratios: " + "  ".join(parts)
-
-
-if __name__ == "__main__":
-    _bare_main(sys.argv[1])

@@ -16,12 +16,8 @@ import pytest
 
 from cfteval.backends.decoding import request_seed
 from cfteval.backends.local_server import LocalVLLMServer
-from cfteval.bench_generation import (
-    MEASUREMENTS,
-    BenchSettings,
-    bench_served,
-    write_bare_inputs,
-)
+from cfteval.bench_generation import MEASUREMENTS, bench_served
+from cfteval.bench_runs import BenchSettings, write_bare_inputs
 from cfteval.evaluate import EvalConfig, plan_runs
 from cfteval.models import resolve_model
 from tests.helpers import BENCHMARKS_DIR, needs_benchmarks

@@ -58,11 +58,12 @@ def bench_generation_command(
 ) -> None:
     """cfteval's generation against bare vLLM, one process per T, a vLLM server, a resumed run."""
     from cfteval import bench_generation
+    from cfteval.bench_runs import BenchSettings
 
     unknown = set(only) - set(bench_generation.MEASUREMENTS)
     if unknown:
         raise UserError(f"--only {only!r}: unknown measurement(s) {''.join(sorted(unknown))}")
-    settings = bench_generation.BenchSettings(
+    settings = BenchSettings(
         model=model,
         benchmark=benchmark,
         limit=limit,
