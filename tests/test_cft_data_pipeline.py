@@ -16,6 +16,7 @@ from cfteval.cftdata.output import write_outputs
 from cfteval.cftdata.pipeline import build_cft_data
 from cfteval.cftdata.verify import KeepPolicy
 from cfteval.errors import UserError
+from cfteval.partials import PartialDelta
 from cfteval.records import Completion, Request
 from cfteval.train.config import TrainMode
 from cfteval.train.data import load_rows
@@ -352,3 +353,44 @@ def test_an_interrupted_run_keeps_what_finished_and_the_rerun_generates_only_the
     assert len(made["teacher"].requests) == 6 - 2
     assert manifest["teacher"]["backend"]["from_cache"] == 2
     assert manifest["counts"]["kept"] == 3
+
+
+class ContinuingBackend(InterruptingBackend):
+    """As the vLLM backend does: saves each request's progress before answering it, and
+    records which kept progress each call was given to continue."""
+
+    continues_partial_answers = True
+
+    def __init__(self, script: Callable[[Request], list[str]], before: int) -> None:
+        super().__init__(script, before)
+        self.given: list[set[str]] = []
+
+    def stream_resumable(self, requests, on_tokens=None, continuation=None):  # type: ignore[no-untyped-def]
+        self.given.append(set(continuation.partials) if continuation else set())
+        for request in requests:
+            if continuation is not None:
+                continuation.save([PartialDelta(request.key, 0, 0, [11, 12, 13])])
+        yield from self.stream(requests, on_tokens)
+
+
+@pytest.mark.parametrize("restart_partial", [False, True])
+def test_solutions_left_part_way_are_continued_unless_restart_partial(
+    tmp_path: Path, questions_file: Path, monkeypatch: pytest.MonkeyPatch, restart_partial: bool
+) -> None:
+    """`cft-data --restart-partial` as `eval --restart-partial`: kept progress is not continued."""
+    from cfteval.errors import RunInterrupted
+
+    made = {
+        "solver": ContinuingBackend(solver_script, 2),
+        "teacher": ScriptedBackend(teacher_script),
+    }
+    monkeypatch.setattr(
+        cfteval.backends, "load_backend", lambda name, path, **k: made[Path(path).name]
+    )
+    with pytest.raises(RunInterrupted):
+        build_cft_data(_config(tmp_path, questions_file))
+    made["solver"] = ContinuingBackend(solver_script, 99)
+    _run(_config(tmp_path, questions_file, restart_partial=restart_partial))
+    [given] = made["solver"].given
+    assert len(made["solver"].requests) == 2  # the two solutions the killed run did not store
+    assert given == (set() if restart_partial else {r.key for r in made["solver"].requests})

@@ -64,3 +64,5 @@ class CftDataConfig:
     grade_profile: str = "cfteval"
     grade_timeout: float = 3.0
     overwrite: bool = False
+    # Generate solutions and critiques a killed run left part-way from their start.
+    restart_partial: bool = False

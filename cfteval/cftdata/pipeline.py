@@ -103,7 +103,12 @@ class _Generators:
         )
         signature = f"{path}|{options!r}"
         if signature not in self._by_options:
-            generator = Generator(options, self._stores[path], overwrite=config.overwrite)
+            generator = Generator(
+                options,
+                self._stores[path],
+                overwrite=config.overwrite,
+                restart_partial=config.restart_partial,
+            )
             self._stack.callback(generator.close)
             self._by_options[signature] = generator
         self.by_role[name] = self._by_options[signature]

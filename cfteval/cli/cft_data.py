@@ -11,6 +11,7 @@ from cfteval.cftdata.verify import KeepPolicy
 from cfteval.cli.common import (
     DATA_DIR_OPTION,
     GRADE_TIMEOUT_OPTION,
+    RESTART_PARTIAL_OPTION,
     console,
     dtype_option,
     err_console,
@@ -177,6 +178,7 @@ def _role(model: str, backend: str, base_url: str | None, prompt_format: str, te
 )
 @GRADE_TIMEOUT_OPTION
 @click.option("--overwrite", is_flag=True, help="Regenerate every solution and critique.")
+@RESTART_PARTIAL_OPTION
 def cft_data_command(**options) -> None:  # type: ignore[no-untyped-def]
     """Build CFT data: sample solutions, have a teacher critique them, keep verified critiques."""
     from cfteval.backends.served import ServerOptions
@@ -228,6 +230,7 @@ def cft_data_command(**options) -> None:  # type: ignore[no-untyped-def]
         grade_profile=options["grade_profile"],
         grade_timeout=options["grade_timeout"],
         overwrite=options["overwrite"],
+        restart_partial=options["restart_partial"],
     )
     _run_and_report(config)
 

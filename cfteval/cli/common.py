@@ -59,6 +59,12 @@ DATA_DIR_OPTION = click.option(
     envvar="CFTEVAL_DATA_DIR",
     help="Local benchmark files [env CFTEVAL_DATA_DIR]; the dataset hub otherwise.",
 )
+RESTART_PARTIAL_OPTION = click.option(
+    "--restart-partial",
+    is_flag=True,
+    help="Regenerate answers a killed run left part-way from their start (the samples an "
+    "uninterrupted run draws) instead of continuing them from their kept tokens (vllm backend).",
+)
 LIMIT_OPTION = click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems."
 )

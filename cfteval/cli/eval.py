@@ -12,6 +12,7 @@ from cfteval.cli.common import (
     DATA_DIR_OPTION,
     GRADE_TIMEOUT_OPTION,
     LIMIT_OPTION,
+    RESTART_PARTIAL_OPTION,
     console,
     dtype_option,
     err_console,
@@ -176,12 +177,7 @@ def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> list
     help="Regenerate every completion, and replace runs in the same folders even when their "
     "settings differ.",
 )
-@click.option(
-    "--restart-partial",
-    is_flag=True,
-    help="Regenerate answers a killed run left part-way from their start (the samples an "
-    "uninterrupted run draws) instead of continuing them from their kept tokens (vllm backend).",
-)
+@RESTART_PARTIAL_OPTION
 @click.option(
     "--replay",
     "replay_dir",
