@@ -18,7 +18,9 @@ class UserError(Exception):
 class RunInterrupted(Exception):
     """Ctrl-C during a run: what was saved, so the CLI can say so and how to resume."""
 
-    def __init__(self, saved: int, store: Path) -> None:
+    def __init__(self, saved: int, store: Path, kept_part_way: int = 0) -> None:
         super().__init__(f"interrupted; {saved} completion(s) saved to {store}")
         self.saved = saved
         self.store = store
+        # Answers still generating whose tokens so far were kept: the rerun continues them.
+        self.kept_part_way = kept_part_way

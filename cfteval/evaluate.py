@@ -329,7 +329,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> list[RunRe
                     id(run): run.mode.advance(completions) for run in runs if pending.get(id(run))
                 }
         except KeyboardInterrupt:
-            raise RunInterrupted(generator.generated, store_path) from None
+            raise RunInterrupted(generator.generated, store_path, generator.kept_part_way) from None
         finally:
             generator.close()
     drafts_per_run = [run.mode.drafts() for run in runs]

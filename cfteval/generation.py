@@ -93,6 +93,7 @@ class Generator:
         self._saving_progress = True
         self._regenerated: set[str] = set()
         self._fresh: set[str] = set()
+        self._asked: set[str] = set()  # keys this generator was asked to generate
         self._backend: Backend | None = None
         self._closed = False
         self.generated = 0
@@ -101,6 +102,11 @@ class Generator:
     @property
     def used(self) -> bool:
         return self._backend is not None
+
+    @property
+    def kept_part_way(self) -> int:
+        """How many of the requests asked of it have progress kept for a rerun (partials.py)."""
+        return len(self._partials.for_keys(self._asked))
 
     @property
     def label(self) -> str | None:
@@ -169,6 +175,7 @@ class Generator:
     def _generate(self, missing: list[Request], progress: Progress) -> dict[str, Completion]:
         backend = self._ensure_backend()
         label = self.label
+        self._asked.update(request.key for request in missing)
         kept = self._partials.for_keys(request.key for request in missing)
         if kept and not (self._continue_partial and backend.continues_partial_answers):
             self._partials.forget(kept, compact=True)  # generated afresh: their progress goes

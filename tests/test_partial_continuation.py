@@ -489,3 +489,24 @@ def test_generator_drops_kept_progress_of_stored_requests_on_start(tmp_path: Pat
     Generator(BackendOptions("vllm", "unused"), store)
     lines = partial_log_path(store_path).read_text().splitlines()
     assert [json.loads(line)["key"] for line in lines] == ["open"]
+
+
+def test_an_interrupted_run_says_how_many_answers_it_kept_part_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first answer is stored, the second kept part-way, the third never started."""
+    from cfteval.cli.common import exit_interrupted
+    from cfteval.errors import RunInterrupted
+
+    first, second, third = _requests("one?", "two?", "three?")
+    generator, store = _generator(tmp_path, RecordingBackend(fail_at=second.key))
+    with pytest.raises(RuntimeError):
+        generator.complete([first, second, third], Progress())
+    assert store.get(first.key) is not None
+    assert generator.kept_part_way == 1
+    with pytest.raises(SystemExit) as exited:
+        exit_interrupted(RunInterrupted(generator.generated, store.path, generator.kept_part_way))
+    assert exited.value.code == 130
+    message = capsys.readouterr().err
+    assert "1 completion(s) generated in this run are saved" in message
+    assert "with the progress of 1 answer(s) still generating; resume with:" in message

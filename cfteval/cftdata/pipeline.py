@@ -274,9 +274,11 @@ def _interruptible(generators: _Generators) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        saved = sum(generator.generated for generator in set(generators.by_role.values()))
+        used = set(generators.by_role.values())
+        saved = sum(generator.generated for generator in used)
+        part_way = sum(generator.kept_part_way for generator in used)
         paths = generators.paths
-        raise RunInterrupted(saved, paths[-1] if paths else Path(".")) from None
+        raise RunInterrupted(saved, paths[-1] if paths else Path("."), part_way) from None
 
 
 def build_cft_data(config: CftDataConfig, progress: Progress | None = None) -> CftDataResult:

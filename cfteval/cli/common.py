@@ -151,9 +151,14 @@ def _server_option_list(prefix: str) -> list[Callable[[Callable[..., Any]], Call
 def exit_interrupted(interrupted: RunInterrupted) -> NoReturn:
     """Ctrl-C during a run: say what was saved and the exact command that resumes; exit 130."""
     resume = shlex.join(["cfteval", *sys.argv[1:]])
+    part_way = (
+        f", with the progress of {interrupted.kept_part_way} answer(s) still generating"
+        if interrupted.kept_part_way
+        else ""
+    )
     err_console.print(
         f"interrupted: {interrupted.saved} completion(s) generated in this run are saved in "
-        f"{interrupted.store}; resume with:\n  {resume}",
+        f"{interrupted.store}{part_way}; resume with:\n  {resume}",
         highlight=False,
         markup=False,
         soft_wrap=True,
