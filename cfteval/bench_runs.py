@@ -141,6 +141,7 @@ def _bare_main(inputs_path: str) -> None:
     """The baseline: one `LLM.generate` call, configured as cfteval configures vLLM."""
     from vllm import LLM, SamplingParams
 
+    from cfteval.backends.decoding import special_token_stop_ids
     from cfteval.backends.vllm import default_cpu_dtype, on_cpu
 
     inputs = json.loads(Path(inputs_path).read_text())
@@ -150,11 +151,15 @@ def _bare_main(inputs_path: str) -> None:
         if inputs["dtype"] == "auto":
             options["dtype"] = default_cpu_dtype()
     llm = LLM(**options)
+    # As the vLLM backend does: special-token stop strings are stop token ids (decoding skips
+    # special tokens, so as strings they would never match).
+    stop_ids = sorted(special_token_stop_ids(llm.get_tokenizer(), inputs["stop"])) or None
     params = [
         SamplingParams(
             temperature=inputs["temperature"],
             max_tokens=inputs["max_tokens"],
             stop=inputs["stop"],
+            stop_token_ids=stop_ids,
             seed=row["seed"] if inputs["temperature"] > 0 else None,
         )
         for row in inputs["rows"]

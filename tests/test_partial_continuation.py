@@ -306,6 +306,7 @@ def test_a_stop_string_kept_before_the_crash_ends_the_sample_there(vllm_backend)
     assert completion.finish_reasons == ["stop"]
     through_stop = next(m for m in range(len(kept) + 1) if "END" in vllm_backend._decode(kept[:m]))
     assert completion.token_counts == [through_stop]
+    assert completion.continued_from == [through_stop], "continued from the end it kept"
 
 
 @pytest.mark.slow

@@ -209,6 +209,10 @@ class InFlightRequest:
             counts.append(count)
             reasons.append(reason)
         continued = any(self.continued_from)
+        # A sample cut at a stop string inside its kept tokens was continued from its end.
+        continued_from = [
+            min(kept, count) for kept, count in zip(self.continued_from, counts, strict=True)
+        ]
         return Completion(
             key=self.request.key,
             texts=texts * copies,
@@ -217,5 +221,5 @@ class InFlightRequest:
             prompt_tokens=self.prompt_tokens,
             seconds=round(time.perf_counter() - self.started, 3),
             seed=None if self.greedy else request_seed(self.request),
-            continued_from=list(self.continued_from) * copies if continued else None,
+            continued_from=continued_from * copies if continued else None,
         )
